@@ -1,0 +1,48 @@
+# lead_scoring: `make run` builds the warehouse, `make test` runs every check.
+# Both create .venv from requirements.lock on first use (python3 and make are all they need).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export PYTHONHASHSEED := 0
+
+DBT := $(BIN)/dbt
+LEADSCORE := $(BIN)/leadscore
+
+.PHONY: run test venv lint pytest dbt-test maven-test clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(LEADSCORE) run
+
+test: $(STAMP) lint pytest dbt-test maven-test
+
+lint: $(STAMP)
+	$(BIN)/ruff check python
+	$(BIN)/ruff format --check python
+	$(DBT) parse --quiet --warn-error-options '{"error": ["Deprecations"]}'
+	$(BIN)/sqlfluff lint models macros tests --processes 2
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+dbt-test: $(STAMP)
+	LEAD_SCORING_DUCKDB_PATH=build/test/demo.duckdb $(LEADSCORE) build-warehouse --fresh
+
+maven-test: $(STAMP)
+	LEAD_SCORING_DUCKDB_PATH=build/test/maven_crm.duckdb $(LEADSCORE) build-warehouse --fresh --dataset maven_crm
+
+clean:
+	rm -rf build warehouse target logs

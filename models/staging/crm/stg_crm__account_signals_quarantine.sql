@@ -1,0 +1,16 @@
+-- Lines of account_signals that cannot be used, kept as they arrived with every reason.
+with checked as (
+    select * from {{ ref('base_crm__account_signals') }}
+),
+
+quarantined as (
+    select
+        raw_line_number,
+        signal_id,
+        quarantine_reasons,
+        raw_line
+    from checked
+    where len(quarantine_reasons) > 0
+)
+
+select * from quarantined

@@ -1,0 +1,35 @@
+"""Paths and settings shared by the CLI, read from the environment with project defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEMO_WORLD = PROJECT_ROOT / "seeds" / "demo_world"
+DEMO_LEADS = 5000
+DEMO_SEED = 42
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the warehouse, the registry and the dbt project live."""
+
+    project_dir: Path
+    warehouse_path: Path
+    registry_dir: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read ``LEAD_SCORING_DUCKDB_PATH`` and ``LEAD_SCORING_REGISTRY`` (project-relative)."""
+        project_dir = Path(os.environ.get("DBT_PROJECT_DIR", PROJECT_ROOT)).resolve()
+        warehouse = Path(
+            os.environ.get("LEAD_SCORING_DUCKDB_PATH", "warehouse/lead_scoring.duckdb")
+        )
+        registry = Path(os.environ.get("LEAD_SCORING_REGISTRY", "registry"))
+        return cls(
+            project_dir=project_dir,
+            warehouse_path=warehouse if warehouse.is_absolute() else project_dir / warehouse,
+            registry_dir=registry if registry.is_absolute() else project_dir / registry,
+        )

@@ -1,0 +1,93 @@
+"""The end-to-end commands: build the warehouse, and ``run`` (the README's main job)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from leadscore.config import DEMO_LEADS, DEMO_SEED, DEMO_WORLD, Settings
+from leadscore.dbt import DbtError, run_dbt
+
+DATASETS: dict[str, dict[str, str]] = {
+    # The committed synthetic world (docs/raw_contract.md).
+    "crm": {"lead_scoring__dataset": "crm"},
+    # The public Maven Analytics export beside the project (docs/maven_crm.md).
+    "maven_crm": {
+        "lead_scoring__dataset": "maven_crm",
+        "lead_scoring__raw_path": "../shared/data/maven_crm",
+    },
+}
+
+
+def build_warehouse(settings: Settings, dataset: str = "crm", fresh: bool = False,
+                    extra_vars: dict[str, Any] | None = None) -> None:
+    """Run ``dbt build`` for a dataset; ``fresh`` starts from an empty warehouse file."""
+    if fresh:
+        for suffix in ("", ".wal"):
+            Path(f"{settings.warehouse_path}{suffix}").unlink(missing_ok=True)
+    run_dbt("build", settings, dbt_vars={**DATASETS[dataset], **(extra_vars or {})})
+
+
+def summarize(settings: Settings) -> list[tuple[str, str, int]]:
+    """Row counts of every table and view the build left in the warehouse."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "union all select schema_name, view_name from duckdb_views() where not internal "
+            "order by 1, 2"
+        ).fetchall()
+        return [
+            (schema, name, con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()[0][0])
+            for schema, name in tables
+        ]
+
+
+def ensure_demo_world() -> None:
+    """Write the demo world when its files are missing (it is committed, so rarely)."""
+    if not (DEMO_WORLD / "manifest.json").exists():
+        from leadscore.generate import generate_world
+
+        print(f"generating the demo world ({DEMO_LEADS} leads, seed {DEMO_SEED})", flush=True)
+        generate_world(DEMO_LEADS, DEMO_SEED, DEMO_WORLD)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    try:
+        build_warehouse(settings, dataset=args.dataset, fresh=args.fresh)
+    except DbtError as error:
+        print(f"error: {error}")
+        return 1
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    started = time.perf_counter()
+    ensure_demo_world()
+    try:
+        build_warehouse(settings)
+    except DbtError as error:
+        print(f"error: {error}; nothing was published")
+        return 1
+    print(f"\nwarehouse {settings.warehouse_path} built in {time.perf_counter() - started:.1f}s")
+    for schema, name, rows in summarize(settings):
+        if schema in ("staging", "marts") and not name.startswith("base_"):
+            print(f"  {schema}.{name:<45} {rows:>10,} rows")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``build-warehouse`` and ``run`` sub-commands."""
+    build = subparsers.add_parser(
+        "build-warehouse", help="run dbt build for a dataset into the warehouse file"
+    )
+    build.add_argument("--dataset", choices=sorted(DATASETS), default="crm")
+    build.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
+    build.set_defaults(func=_cmd_build)
+    run = subparsers.add_parser("run", help="the main job: build, train, score and publish")
+    run.set_defaults(func=_cmd_run)

@@ -1,0 +1,19 @@
+{% test accepted_range(model, column_name, min_value=none, max_value=none, inclusive=true) %}
+{#-
+Fails for every non-null value outside [min_value, max_value].
+  min_value / max_value: bounds (either may be omitted).
+  inclusive: whether the bounds themselves are allowed.
+-#}
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} is not null
+  and (
+      false
+      {%- if min_value is not none %}
+      or {{ column_name }} {{ '<' if inclusive else '<=' }} {{ min_value }}
+      {%- endif %}
+      {%- if max_value is not none %}
+      or {{ column_name }} {{ '>' if inclusive else '>=' }} {{ max_value }}
+      {%- endif %}
+  )
+{% endtest %}
