@@ -3,11 +3,21 @@ with checked as (
 ),
 
 job_title_rules as (
-    select dimension, priority, pattern, value from {{ ref('job_title_rules') }}
+    select
+        dimension,
+        priority,
+        pattern,
+        value
+    from {{ ref('job_title_rules') }}
 ),
 
 committee_roles as (
-    select committee_role, priority, seniority, department from {{ ref('committee_roles') }}
+    select
+        committee_role,
+        priority,
+        seniority,
+        department
+    from {{ ref('committee_roles') }}
 ),
 
 clean_leads as (
@@ -43,12 +53,12 @@ classified_titles as (
     from distinct_titles
     left join title_rule_matches as seniority_match
         on distinct_titles.normalized_title = seniority_match.normalized_title
-        and seniority_match.dimension = 'seniority'
-        and seniority_match.match_rank = 1
+            and seniority_match.dimension = 'seniority'
+            and seniority_match.match_rank = 1
     left join title_rule_matches as department_match
         on distinct_titles.normalized_title = department_match.normalized_title
-        and department_match.dimension = 'department'
-        and department_match.match_rank = 1
+            and department_match.dimension = 'department'
+            and department_match.match_rank = 1
 ),
 
 titles_with_roles as (
@@ -61,8 +71,11 @@ titles_with_roles as (
         ) as committee_role
     from classified_titles
     left join committee_roles
-        on (committee_roles.seniority is null or committee_roles.seniority = classified_titles.seniority)
-        and (committee_roles.department is null or committee_roles.department = classified_titles.department)
+        on (committee_roles.seniority is null or classified_titles.seniority = committee_roles.seniority)
+            and (
+                committee_roles.department is null
+                or classified_titles.department = committee_roles.department
+            )
     group by all
 ),
 
@@ -85,7 +98,7 @@ clean as (
     from clean_leads
     left join titles_with_roles
         on lower(regexp_replace(trim(clean_leads.job_title), '\s+', ' ', 'g'))
-        = titles_with_roles.normalized_title
+            = titles_with_roles.normalized_title
 )
 
 select * from clean

@@ -3,7 +3,9 @@ with checked as (
 ),
 
 channel_taxonomy as (
-    select channel, bool_or(is_paid) as is_paid
+    select
+        channel,
+        bool_or(is_paid) as is_paid
     from {{ ref('channel_taxonomy') }}
     group by channel
 ),

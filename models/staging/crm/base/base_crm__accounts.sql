@@ -8,7 +8,10 @@ with landed as (
 ),
 
 industries as (
-    select industry_label, industry from {{ ref('industries') }}
+    select
+        industry_label,
+        industry
+    from {{ ref('industries') }}
 ),
 
 typed as (

@@ -8,7 +8,10 @@ with landed as (
 ),
 
 lead_sources as (
-    select lead_source_label, lead_source from {{ ref('lead_sources') }}
+    select
+        lead_source_label,
+        lead_source
+    from {{ ref('lead_sources') }}
 ),
 
 typed as (

@@ -8,7 +8,10 @@ with landed as (
 ),
 
 opportunity_stages as (
-    select stage_label, stage from {{ ref('opportunity_stages') }}
+    select
+        stage_label,
+        stage
+    from {{ ref('opportunity_stages') }}
 ),
 
 typed as (

@@ -7,7 +7,10 @@ with landed as (
 ),
 
 channel_taxonomy as (
-    select raw_channel, channel from {{ ref('channel_taxonomy') }}
+    select
+        raw_channel,
+        channel
+    from {{ ref('channel_taxonomy') }}
 ),
 
 typed as (

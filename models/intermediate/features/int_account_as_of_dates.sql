@@ -1,0 +1,20 @@
+-- The account spine: every account and as-of date on which at least one of its leads is on
+-- the lead spine.
+with lead_as_of_dates as (
+    select
+        account_id,
+        as_of_date,
+        is_scoring_date
+    from {{ ref('int_lead_as_of_dates') }}
+    where account_id is not null
+),
+
+account_as_of_dates as (
+    select distinct
+        account_id,
+        as_of_date,
+        is_scoring_date
+    from lead_as_of_dates
+)
+
+select * from account_as_of_dates

@@ -1,0 +1,88 @@
+-- Each lead's activities rolled up to one row per active day, with running totals, so any
+-- window as of any date is a difference of two running totals (found with as-of joins).
+{%- set metrics = lead_activity_metrics() %}
+{%- set half_life = var('lead_scoring__engagement_half_life_days') %}
+
+with activities as (
+    select
+        lead_id,
+        activity_type,
+        page_category,
+        occurred_at
+    from {{ ref('stg_crm__activities') }}
+),
+
+activity_types as (
+    select
+        activity_type,
+        is_negative
+    from {{ ref('activity_types') }}
+),
+
+page_categories as (
+    select
+        page_category,
+        is_high_intent
+    from {{ ref('page_categories') }}
+),
+
+classified_activities as (
+    select
+        activities.lead_id,
+        activities.activity_type,
+        activities.page_category,
+        cast(activities.occurred_at as date) as activity_date,
+        coalesce(page_categories.is_high_intent, false) as is_high_intent_page,
+        -- An engagement is anything the lead did: not a send, not a negative signal.
+        activities.activity_type != 'email_send'
+        and not coalesce(activity_types.is_negative, false) as is_engagement
+    from activities
+    left join activity_types on activities.activity_type = activity_types.activity_type
+    left join page_categories on activities.page_category = page_categories.page_category
+),
+
+activity_days as (
+    select
+        lead_id,
+        activity_date,
+        {%- for name, metric in metrics.items() %}
+        count(*) filter (where {{ metric.condition }}) as {{ name }},
+        {%- endfor %}
+        count(*) as activities
+    from classified_activities
+    group by lead_id, activity_date
+),
+
+activity_days_with_firsts as (
+    select
+        *,
+        min(activity_date) over (partition by lead_id) as first_activity_date,
+        min(activity_date) filter (where engagements > 0) over (
+            partition by lead_id
+        ) as first_engagement_date
+    from activity_days
+),
+
+cumulated as (
+    select
+        lead_id,
+        activity_date,
+        first_activity_date,
+        first_engagement_date,
+        max(activity_date) filter (where engagements > 0) over lead_days as last_engagement_date,
+        {%- for name in metrics %}
+        sum({{ name }}) over lead_days as cumulative_{{ name }},
+        {%- endfor %}
+        -- Engagements weighted by 2^(days since the lead's first activity / half-life): as of
+        -- a date, times 2^-(days from the first activity to that date / half-life), this is
+        -- the engagement decayed to that date.
+        sum(
+            engagements * pow(2.0, (activity_date - first_activity_date) / {{ half_life }})
+        ) over lead_days as cumulative_weighted_engagements
+    from activity_days_with_firsts
+    window lead_days as (
+        partition by lead_id order by activity_date rows between unbounded preceding and current row
+    )
+)
+
+select * from cumulated

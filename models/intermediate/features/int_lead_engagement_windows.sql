@@ -1,0 +1,91 @@
+-- Every activity metric of lead_activity_metrics() over its windows, as of each spine date:
+-- running total at the last active day before the date, minus the running total at the
+-- last active day before the window opened (as-of joins; no spine-by-event join).
+{%- set metrics = lead_activity_metrics() %}
+{%- set windows = lead_activity_windows() %}
+{%- set half_life = var('lead_scoring__engagement_half_life_days') %}
+
+with spine as (
+    select
+        lead_id,
+        as_of_date
+    from {{ ref('int_lead_as_of_dates') }}
+),
+
+cumulated as (
+    select * from {{ ref('int_lead_activity_days_cumulated') }}
+),
+
+as_of_totals as (
+    select
+        spine.lead_id,
+        spine.as_of_date,
+        cumulated.activity_date as last_activity_date,
+        cumulated.first_activity_date,
+        cumulated.last_engagement_date,
+        case
+            when cumulated.first_engagement_date < spine.as_of_date
+                then cumulated.first_engagement_date
+        end as first_engagement_date,
+        cumulated.cumulative_weighted_engagements,
+        {%- for name in metrics %}
+        coalesce(cumulated.cumulative_{{ name }}, 0) as total_{{ name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from spine
+    asof left join cumulated
+        on spine.lead_id = cumulated.lead_id
+            and spine.as_of_date > cumulated.activity_date
+),
+
+{%- for window in windows %}
+
+totals_before_{{ window }}d as (
+    select
+        spine.lead_id,
+        spine.as_of_date,
+        {%- for name, metric in metrics.items() if window in metric.windows %}
+        coalesce(cumulated.cumulative_{{ name }}, 0) as {{ name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from spine
+    asof left join cumulated
+        on spine.lead_id = cumulated.lead_id
+            and spine.as_of_date - {{ window }} > cumulated.activity_date
+),
+{%- endfor %}
+
+windowed as (
+    select
+        as_of_totals.lead_id,
+        as_of_totals.as_of_date,
+        as_of_totals.last_activity_date,
+        as_of_totals.first_activity_date,
+        as_of_totals.first_engagement_date,
+        as_of_totals.last_engagement_date,
+        {%- for name, metric in metrics.items() %}
+        {%- for window in metric.windows %}
+        {%- if window == "total" %}
+        cast(as_of_totals.total_{{ name }} as integer) as {{ name }}_total,
+        {%- else %}
+        cast(
+            as_of_totals.total_{{ name }} - totals_before_{{ window }}d.{{ name }} as integer
+        ) as {{ name }}_{{ window }}d,
+        {%- endif %}
+        {%- endfor %}
+        {%- endfor %}
+        -- Decayed engagement as of the date: the running weighted sum brought down to the date.
+        coalesce(
+            as_of_totals.cumulative_weighted_engagements * pow(
+                2.0,
+                -(as_of_totals.as_of_date - as_of_totals.first_activity_date) / {{ half_life }}
+            ),
+            0
+        ) as engagement_index
+    from as_of_totals
+    {%- for window in windows %}
+    inner join totals_before_{{ window }}d
+        on as_of_totals.lead_id = totals_before_{{ window }}d.lead_id
+            and as_of_totals.as_of_date = totals_before_{{ window }}d.as_of_date
+    {%- endfor %}
+)
+
+select * from windowed

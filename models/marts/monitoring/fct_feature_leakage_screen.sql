@@ -1,0 +1,111 @@
+-- Each feature's ROC AUC on its own against the label over the training set. A feature that
+-- alone separates converters almost perfectly is more likely leaking the outcome than
+-- predicting it. Numeric features rank by value (nulls lowest, ties at their average rank);
+-- categorical features rank by their category's conversion rate in the same rows.
+{%- set features = lead_feature_columns(ref('fct_lead_training_set')) %}
+
+with training_set as (
+    select * from {{ ref('fct_lead_training_set') }}
+),
+
+numeric_values as (
+    {%- if features.numeric %}
+    unpivot include nulls (
+        select
+            converted,
+            {%- for name in features.numeric %}
+            cast({{ name }} as double) as {{ name }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from training_set
+    )
+    on {{ features.numeric | join(", ") }}
+    into name feature_name value feature_value
+    {%- else %}
+    select null::varchar as feature_name, null::double as feature_value, null::integer as converted
+    where false
+    {%- endif %}
+),
+
+categorical_values as (
+    {%- for name in features.categorical %}
+    select
+        '{{ name }}' as feature_name,
+        avg(converted) over (partition by {{ name }}) as feature_value,
+        converted
+    from training_set
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+    {%- if not features.categorical %}
+    select null::varchar as feature_name, null::double as feature_value, null::integer as converted
+    where false
+    {%- endif %}
+),
+
+all_values as (
+    select
+        feature_name,
+        feature_value,
+        converted
+    from numeric_values
+    union all
+    select
+        feature_name,
+        feature_value,
+        converted
+    from categorical_values
+),
+
+value_counts as (
+    select
+        feature_name,
+        feature_value,
+        count(*) as row_count,
+        sum(converted) as positive_count
+    from all_values
+    group by feature_name, feature_value
+),
+
+ranked as (
+    select
+        feature_name,
+        row_count,
+        positive_count,
+        sum(row_count) over (
+            partition by feature_name order by feature_value asc nulls first
+            rows between unbounded preceding and current row
+        ) - row_count + (row_count + 1) / 2.0 as average_rank
+    from value_counts
+),
+
+auc_by_feature as (
+    select
+        feature_name,
+        sum(positive_count) as positives,
+        sum(row_count) - sum(positive_count) as negatives,
+        (
+            sum(positive_count * average_rank)
+            - sum(positive_count) * (sum(positive_count) + 1) / 2.0
+        ) / nullif(sum(positive_count) * (sum(row_count) - sum(positive_count)), 0) as roc_auc
+    from ranked
+    group by feature_name
+),
+
+screened as (
+    select
+        feature_name,
+        case
+            when feature_name in ({{ "'" ~ features.categorical | join("', '") ~ "'" }}) then 'categorical'
+            else 'numeric'
+        end as feature_kind,
+        cast(positives as bigint) as positives,
+        cast(negatives as bigint) as negatives,
+        round(roc_auc, 6) as roc_auc,
+        round(greatest(roc_auc, 1 - roc_auc), 6) as separating_auc,
+        greatest(roc_auc, 1 - roc_auc) > {{ var('lead_scoring__leakage_auc_threshold') }}
+            as is_probable_leakage
+    from auc_by_feature
+)
+
+select * from screened
