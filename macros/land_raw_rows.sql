@@ -46,7 +46,9 @@
             list_transform(
                 case
                     when strpos(raw_line, '"') = 0 then string_split(raw_line, ',')
-                    else regexp_extract_all(raw_line, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1)
+                    -- Every field follows a comma once one is put in front, so no match is
+                    -- empty (an empty match would make the scan skip the next comma).
+                    else regexp_extract_all(',' || raw_line, ',("(?:[^"]|"")*"|[^,"]*)', 1)
                 end,
                 lambda field: case
                     when length(field) >= 2 and prefix(field, '"') and suffix(field, '"')

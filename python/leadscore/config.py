@@ -33,3 +33,12 @@ class Settings:
             warehouse_path=warehouse if warehouse.is_absolute() else project_dir / warehouse,
             registry_dir=registry if registry.is_absolute() else project_dir / registry,
         )
+
+    @classmethod
+    def in_folder(cls, folder: Path, warehouse_name: str = "warehouse.duckdb") -> Settings:
+        """This project with its warehouse file and registry inside ``folder`` (for tests)."""
+        return cls(
+            project_dir=PROJECT_ROOT,
+            warehouse_path=folder / warehouse_name,
+            registry_dir=folder / "registry",
+        )
