@@ -33,7 +33,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check python
 	$(BIN)/ruff format --check python
 	$(DBT) parse --quiet --warn-error-options '{"error": ["Deprecations"]}'
-	$(BIN)/sqlfluff lint models macros tests --processes 2
+	mkdir -p build/lint
+	LEAD_SCORING_DUCKDB_PATH=build/lint/lint.duckdb $(BIN)/sqlfluff lint models macros tests --processes 2
 
 # pytest reuses the demo warehouse dbt-test built (and builds its own when run alone).
 pytest: $(STAMP)

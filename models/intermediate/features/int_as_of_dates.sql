@@ -1,5 +1,10 @@
 -- The dates features are computed as of: weekly snapshots back through history, and the
 -- scoring date. A feature as of a date sees only rows strictly before that date.
+{%- if var('lead_scoring__scoring_date') %}
+{%- set scoring_date_expression = "cast('" ~ var('lead_scoring__scoring_date') ~ "' as date)" %}
+{%- else %}
+{%- set scoring_date_expression = "cast(date_trunc('day', last_event_at) as date) + 1" %}
+{%- endif %}
 with activities as (
     select occurred_at from {{ ref('stg_crm__activities') }}
 ),
@@ -12,26 +17,26 @@ opportunities as (
     select created_at from {{ ref('stg_crm__opportunities') }}
 ),
 
+last_events as (
+    select max(occurred_at) as event_at from activities
+    union all
+    select max(touched_at) as event_at from touchpoints
+    union all
+    select max(created_at) as event_at from opportunities
+),
+
 last_event as (
-    select
-        max(event_at) as last_event_at
-    from (
-        select max(occurred_at) as event_at from activities
-        union all
-        select max(touched_at) from touchpoints
-        union all
-        select max(created_at) from opportunities
-    )
+    select max(event_at) as last_event_at
+    from last_events
 ),
 
 scoring_date as (
-    select
-        {%- if var('lead_scoring__scoring_date') %}
-        cast('{{ var("lead_scoring__scoring_date") }}' as date) as scoring_date
-        {%- else %}
-        cast(date_trunc('day', last_event_at) as date) + 1 as scoring_date
-        {%- endif %}
+    select {{ scoring_date_expression }} as scoring_date
     from last_event
+),
+
+snapshot_indexes as (
+    select unnest(range({{ var('lead_scoring__snapshot_count') }})) as snapshot_index
 ),
 
 snapshot_dates as (
@@ -42,14 +47,21 @@ snapshot_dates as (
             as date
         ) as as_of_date
     from scoring_date
-    cross join range({{ var('lead_scoring__snapshot_count') }}) as snapshots (snapshot_index)
+    cross join snapshot_indexes
 ),
 
 as_of_dates as (
-    select as_of_date, false as is_scoring_date from snapshot_dates
-    where as_of_date < (select scoring_date from scoring_date)
+    select
+        snapshot_dates.as_of_date,
+        false as is_scoring_date
+    from snapshot_dates
+    cross join scoring_date
+    where snapshot_dates.as_of_date < scoring_date.scoring_date
     union all
-    select scoring_date, true from scoring_date
+    select
+        scoring_date as as_of_date,
+        true as is_scoring_date
+    from scoring_date
 )
 
 select * from as_of_dates

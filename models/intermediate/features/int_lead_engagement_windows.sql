@@ -27,10 +27,10 @@ as_of_totals as (
             when cumulated.first_engagement_date < spine.as_of_date
                 then cumulated.first_engagement_date
         end as first_engagement_date,
-        cumulated.cumulative_weighted_engagements,
         {%- for name in metrics %}
-        coalesce(cumulated.cumulative_{{ name }}, 0) as total_{{ name }}{{ "," if not loop.last }}
+        coalesce(cumulated.cumulative_{{ name }}, 0) as total_{{ name }},
         {%- endfor %}
+        cumulated.cumulative_weighted_engagements
     from spine
     asof left join cumulated
         on spine.lead_id = cumulated.lead_id
@@ -41,11 +41,11 @@ as_of_totals as (
 
 totals_before_{{ window }}d as (
     select
-        spine.lead_id,
-        spine.as_of_date,
         {%- for name, metric in metrics.items() if window in metric.windows %}
-        coalesce(cumulated.cumulative_{{ name }}, 0) as {{ name }}{{ "," if not loop.last }}
+        coalesce(cumulated.cumulative_{{ name }}, 0) as {{ name }},
         {%- endfor %}
+        spine.lead_id,
+        spine.as_of_date
     from spine
     asof left join cumulated
         on spine.lead_id = cumulated.lead_id
@@ -81,11 +81,13 @@ windowed as (
             0
         ) as engagement_index
     from as_of_totals
+    -- noqa: disable=LT02
     {%- for window in windows %}
     inner join totals_before_{{ window }}d
         on as_of_totals.lead_id = totals_before_{{ window }}d.lead_id
             and as_of_totals.as_of_date = totals_before_{{ window }}d.as_of_date
     {%- endfor %}
+    -- noqa: enable=LT02
 )
 
 select * from windowed

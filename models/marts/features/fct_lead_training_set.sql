@@ -32,13 +32,12 @@ training_rows as (
     where
         labels.is_matured
         and not labels.has_open_opportunity
-        {%- if sampling_rate < 1 %}
+        -- Kept when converting, or when its hash falls under the sampling rate (1 keeps all).
         and (
             labels.converted = 1
             or md5_number(features.lead_id || '|' || cast(features.as_of_date as varchar)) % 1000000
             < {{ sampling_rate }} * 1000000
         )
-        {%- endif %}
 )
 
 select * from training_rows

@@ -4,24 +4,32 @@
 -- categorical features rank by their category's conversion rate in the same rows.
 {%- set features = lead_feature_columns(ref('fct_lead_training_set')) %}
 
-with training_set as (
+-- training_set is unused only while parsing, before the training set exists.
+with training_set as ( -- noqa: ST03
     select * from {{ ref('fct_lead_training_set') }}
 ),
 
 numeric_values as (
     {%- if features.numeric %}
-    unpivot include nulls (
+    select
+        feature_name,
+        feature_value,
+        converted
+    from (
         select
             converted,
             {%- for name in features.numeric %}
             cast({{ name }} as double) as {{ name }}{{ "," if not loop.last }}
             {%- endfor %}
         from training_set
+    ) unpivot include nulls (
+        feature_value for feature_name in ({{ features.numeric | join(", ") }})
     )
-    on {{ features.numeric | join(", ") }}
-    into name feature_name value feature_value
     {%- else %}
-    select null::varchar as feature_name, null::double as feature_value, null::integer as converted
+    select
+        null::varchar as feature_name,
+        null::double as feature_value,
+        null::integer as converted
     where false
     {%- endif %}
 ),
@@ -38,7 +46,10 @@ categorical_values as (
     {%- endif %}
     {%- endfor %}
     {%- if not features.categorical %}
-    select null::varchar as feature_name, null::double as feature_value, null::integer as converted
+    select
+        null::varchar as feature_name,
+        null::double as feature_value,
+        null::integer as converted
     where false
     {%- endif %}
 ),
