@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_WORLD = PROJECT_ROOT / "seeds" / "demo_world"
@@ -42,3 +45,9 @@ class Settings:
             warehouse_path=folder / warehouse_name,
             registry_dir=folder / "registry",
         )
+
+
+def project_vars(project_dir: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """The ``vars:`` of dbt_project.yml: the one place every ``lead_scoring__*`` setting lives."""
+    with (project_dir / "dbt_project.yml").open() as handle:
+        return dict(yaml.safe_load(handle).get("vars") or {})

@@ -9,12 +9,15 @@ from typing import Any
 
 import duckdb
 
-from leadscore.config import DEMO_LEADS, DEMO_SEED, DEMO_WORLD, Settings
+from leadscore.config import DEMO_LEADS, DEMO_SEED, DEMO_WORLD, Settings, project_vars
 from leadscore.dbt import DbtError, run_dbt
 
 DATASETS: dict[str, dict[str, str]] = {
-    # The committed synthetic world (docs/raw_contract.md).
-    "crm": {"lead_scoring__dataset": "crm"},
+    # The committed synthetic world (docs/raw_contract.md), with its ground truth.
+    "crm": {
+        "lead_scoring__dataset": "crm",
+        "lead_scoring__ground_truth_path": "seeds/demo_world/ground_truth",
+    },
     # The public Maven Analytics export beside the project (docs/maven_crm.md).
     "maven_crm": {
         "lead_scoring__dataset": "maven_crm",
@@ -76,18 +79,60 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def train_current_model(settings: Settings, dataset: str = "crm") -> bool:
+    """Train and register a model on the built warehouse; False when the data is too thin.
+
+    Below the sufficiency minimum nothing is registered and scoring keeps to the rules.
+    """
+    from leadscore.train import InsufficientDataError, train_and_register
+
+    oracle = None
+    if DATASETS[dataset].get("lead_scoring__ground_truth_path"):
+        oracle = "marts.fct_lead_true_probabilities"
+    dbt_vars = {**project_vars(settings.project_dir), **DATASETS[dataset]}
+    try:
+        result = train_and_register(
+            settings,
+            horizon_days=int(dbt_vars["lead_scoring__label_horizon_days"]),
+            min_leads=int(dbt_vars["lead_scoring__min_training_leads"]),
+            min_conversions=int(dbt_vars["lead_scoring__min_training_conversions"]),
+            oracle_table=oracle,
+        )
+    except InsufficientDataError as error:
+        print(f"not training: {error}\nscoring stays on the rules-based score", flush=True)
+        return False
+    state = "promoted" if result.promoted else "registered, not promoted"
+    print(f"model {result.version} {state} ({result.model_type}, {result.calibration})")
+    return True
+
+
+def run_pipeline(settings: Settings, dataset: str = "crm") -> None:
+    """The main job: build features, train and register, score with the current model.
+
+    Raises
+    ------
+    DbtError
+        When a dbt build fails; what it would have published is left unchanged.
+    """
+    ensure_demo_world()
+    dbt_vars = DATASETS[dataset]
+    build_warehouse(settings, dataset=dataset)
+    if train_current_model(settings, dataset):
+        # Score again, now with the newly promoted model; everything downstream rebuilds.
+        run_dbt("build", settings, args=["--select", "tag:scoring+"], dbt_vars=dbt_vars)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     started = time.perf_counter()
-    ensure_demo_world()
     try:
-        build_warehouse(settings)
+        run_pipeline(settings)
     except DbtError as error:
         print(f"error: {error}; nothing was published")
         return 1
     print(f"\nwarehouse {settings.warehouse_path} built in {time.perf_counter() - started:.1f}s")
     for schema, name, rows in summarize(settings):
-        if schema in ("staging", "marts") and not name.startswith("base_"):
+        if schema == "marts":
             print(f"  {schema}.{name:<45} {rows:>10,} rows")
     return 0
 
