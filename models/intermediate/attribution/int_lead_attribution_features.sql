@@ -169,8 +169,10 @@ lead_attribution_features as (
         cast(cumulative_channels as integer) as attr_distinct_channel_count,
         coalesce(first_channel, 'none') as attr_first_channel,
         coalesce(last_channel, 'none') as attr_last_channel,
+        -- Rounded to 9 places: a running sum of doubles can differ in its last bits with the
+        -- order rows are added in, and a rebuild must give the same features.
         {%- for group in channel_groups %}
-        coalesce(cumulative_decay_mass_{{ group }} * decay_factor, 0.0)
+        round(coalesce(cumulative_decay_mass_{{ group }} * decay_factor, 0.0), 9)
             as attr_decayed_touches_{{ group }},
         {%- endfor %}
         coalesce(cumulative_paid_touches / nullif(cumulative_touches, 0), 0.0)

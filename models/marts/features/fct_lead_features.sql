@@ -48,6 +48,10 @@ committees as (
     from {{ ref('fct_account_committee_features') }}
 ),
 
+attribution_features as (
+    select * from {{ ref('int_lead_attribution_features') }}
+),
+
 touch_dates as (
     select
         lead_id,
@@ -112,7 +116,10 @@ features as (
         round(lead_windows.engagement_index, 6) as engagement_index,
 
         -- the account's buying committee and signals
-        committees.* exclude (account_id, as_of_date)
+        committees.* exclude (account_id, as_of_date),
+
+        -- marketing touches: channels, recency and decayed channel mix (attribution)
+        attribution_features.* exclude (lead_id, as_of_date)
     from spine
     inner join leads on spine.lead_id = leads.lead_id
     inner join lead_windows
@@ -124,6 +131,9 @@ features as (
     left join committees
         on spine.account_id = committees.account_id
             and spine.as_of_date = committees.as_of_date
+    left join attribution_features
+        on spine.lead_id = attribution_features.lead_id
+            and spine.as_of_date = attribution_features.as_of_date
 )
 
 select * from features
