@@ -9,6 +9,8 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONHASHSEED := 0
+# Tests never read a developer's registry/: `make test` starts with no trained model.
+TEST_ENV := LEAD_SCORING_REGISTRY=$(CURDIR)/build/test/registry
 
 DBT := $(BIN)/dbt
 LEADSCORE := $(BIN)/leadscore
@@ -38,14 +40,14 @@ lint: $(STAMP)
 
 # pytest reuses the demo warehouse dbt-test built (and builds its own when run alone).
 pytest: $(STAMP)
-	LEAD_SCORING_TEST_WAREHOUSE=$(CURDIR)/build/test/demo.duckdb $(BIN)/pytest -q
+	$(TEST_ENV) LEAD_SCORING_TEST_WAREHOUSE=$(CURDIR)/build/test/demo.duckdb $(BIN)/pytest -q
 
 # dbt build of the demo world from an empty warehouse: every model, seed and test.
 dbt-test: $(STAMP)
-	LEAD_SCORING_DUCKDB_PATH=build/test/demo.duckdb $(LEADSCORE) build-warehouse --fresh
+	$(TEST_ENV) LEAD_SCORING_DUCKDB_PATH=build/test/demo.duckdb $(LEADSCORE) build-warehouse --fresh
 
 maven-test: $(STAMP)
-	LEAD_SCORING_DUCKDB_PATH=build/test/maven_crm.duckdb $(LEADSCORE) build-warehouse --fresh --dataset maven_crm
+	$(TEST_ENV) LEAD_SCORING_DUCKDB_PATH=build/test/maven_crm.duckdb $(LEADSCORE) build-warehouse --fresh --dataset maven_crm
 
 clean:
 	rm -rf build warehouse target logs
