@@ -296,6 +296,8 @@ def markov_removal_effects_frame(transitions: pd.DataFrame) -> pd.DataFrame:
         effects normalized to sum to 1 within the scope).
     """
     frames = []
+    # Sorted, so the counts are added in the same order on every run (bit-identical output).
+    transitions = transitions.sort_values(["path_scope", "from_state", "to_state"])
     for scope, group in transitions.groupby("path_scope", sort=True):
         result = markov_removal_effects(
             group["from_state"].tolist(),
@@ -347,6 +349,10 @@ def shapley_values_frame(
         clipped at 0 and normalized to sum to 1 within the scope).
     """
     frames = []
+    # Sorted, so the counts are added in the same order on every run (bit-identical output).
+    channel_sets = channel_sets.assign(
+        _key=[" + ".join(sorted(channel_set)) for channel_set in channel_sets["channel_set"]]
+    ).sort_values(["path_scope", "_key"])
     for scope, group in channel_sets.groupby("path_scope", sort=True):
         channels, game = channel_set_game(
             [list(channel_set) for channel_set in group["channel_set"]],

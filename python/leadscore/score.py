@@ -70,7 +70,7 @@ SCORING_THREADS = export.SCORING_THREADS
 # Above this many rows, reasons are measured for the most important feature groups only
 # (permutation importance in the card): one re-score per group is the cost of reasons.
 ALL_GROUPS_MAX_ROWS = 250_000
-TOP_GROUPS_AT_SCALE = 25
+TOP_GROUPS_AT_SCALE = 12
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 KEY_COLUMNS: tuple[str, ...] = ("lead_id", "account_id", "as_of_date")
 LABEL_COLUMN = "converted"
@@ -162,19 +162,21 @@ class ScoringModel:
         out = self.session.run([export.PROBABILITIES], {export.INPUT_NAME: matrix})[0]
         return out[:, export.POSITIVE_COLUMN].astype(np.float64)
 
-    def reason_groups(self, rows: int) -> list[tuple[str, slice]]:
+    def reason_groups(
+        self, rows: int, top_groups: int = TOP_GROUPS_AT_SCALE
+    ) -> list[tuple[str, slice]]:
         """The feature groups whose contributions are measured for ``rows`` rows.
 
-        Every group up to :data:`ALL_GROUPS_MAX_ROWS` rows; beyond, the
-        :data:`TOP_GROUPS_AT_SCALE` most important by the card's permutation importance
-        (every group when the card has none).
+        Every group up to :data:`ALL_GROUPS_MAX_ROWS` rows; beyond, the ``top_groups`` most
+        important by the card's permutation importance (every group when the card has none).
+        Each group costs one re-score of the rows not at its baseline.
         """
         groups = feature_groups(self.spec)
         importance = self.card.get("permutation_importance") or []
         if rows <= ALL_GROUPS_MAX_ROWS or not importance:
             return groups
         ranked = [row["feature"] for row in importance]
-        keep = set(ranked[:TOP_GROUPS_AT_SCALE])
+        keep = set(ranked[:top_groups])
         return [group for group in groups if group[0] in keep]
 
 
@@ -578,6 +580,7 @@ def score_relation(
     with_reasons: bool = True,
     batch_rows: int = BATCH_ROWS,
     rows_hint: int | None = None,
+    top_groups: int = TOP_GROUPS_AT_SCALE,
 ) -> pa.Table:
     """Score every row of a relation: ``keep`` columns, ``conversion_probability`` and, with
     ``with_reasons``, the top three reasons and ``unseen_categories``.
@@ -587,7 +590,7 @@ def score_relation(
     ScoringInputError
         When the model returns a NaN probability.
     """
-    groups = model.reason_groups(rows_hint or 0) if with_reasons else []
+    groups = model.reason_groups(rows_hint or 0, top_groups) if with_reasons else []
     categorical = [name for name in model.spec.categorical if name not in keep]
     parts: list[pa.Table] = []
     for columns, matrix in iter_packed(
@@ -692,6 +695,7 @@ def score_current(
     horizon_days: int | None = None,
     batch_rows: int = BATCH_ROWS,
     threads: int = SCORING_THREADS,
+    top_groups: int = TOP_GROUPS_AT_SCALE,
     log: Log = _print,
 ) -> ScoringRun:
     """Verify the current model and score the scoring set (with reasons) and the history rows.
@@ -714,6 +718,11 @@ def score_current(
         ``..._conversions``): below either, the rules fallback scores.
     horizon_days:
         ``lead_scoring__label_horizon_days``; the model must predict the same horizon.
+    batch_rows, threads:
+        Rows per onnxruntime call (100k-250k is the sweet spot) and intra-op threads.
+    top_groups:
+        Above :data:`ALL_GROUPS_MAX_ROWS` scoring rows, reasons are measured for this many
+        feature groups, the most important first (see :meth:`ScoringModel.reason_groups`).
 
     Returns
     -------
@@ -764,7 +773,14 @@ def score_current(
             log(line)
     verified = time.perf_counter()
     scored = score_relation(
-        con, model, scoring_sql, KEY_COLUMNS, True, batch_rows, rows_hint=reports[0].rows
+        con,
+        model,
+        scoring_sql,
+        KEY_COLUMNS,
+        True,
+        batch_rows,
+        rows_hint=reports[0].rows,
+        top_groups=top_groups,
     )
     scored_at = time.perf_counter()
     past = score_relation(con, model, history_sql, (*KEY_COLUMNS, LABEL_COLUMN), False, batch_rows)

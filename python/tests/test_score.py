@@ -9,6 +9,7 @@ shaped like the dbt ones), fit real sklearn pipelines, export them with
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import shutil
 from collections.abc import Iterator
@@ -418,6 +419,21 @@ def test_linear_model_reasons_rank_the_exact_linear_contributions(con, models) -
     # Same sign everywhere: the measured effect is positive exactly where the logit rises.
     visible = np.abs(exact) > 1e-4
     assert np.array_equal(exact[visible] > 0, measured[visible] > 0)
+
+
+def test_reasons_at_scale_measure_the_most_important_groups(models) -> None:
+    model = score.load_current_model(models["logistic_regression"].registry_dir)
+    ranked = [{"feature": name} for name in ("industry", "visits_7d", "icp_fit_score")]
+    scaled = dataclasses.replace(model, card={**model.card, "permutation_importance": ranked})
+    every = [name for name, _ in feature_groups(model.spec)]
+    assert [name for name, _ in scaled.reason_groups(1000, top_groups=2)] == every
+    large = score.ALL_GROUPS_MAX_ROWS + 1
+    assert [name for name, _ in scaled.reason_groups(large, top_groups=2)] == [
+        "visits_7d",
+        "industry",
+    ]
+    # Without importance in the card, every group is measured at any size.
+    assert [name for name, _ in model.reason_groups(large, top_groups=2)] == every
 
 
 def test_reason_values_read_like_the_row(con, models) -> None:

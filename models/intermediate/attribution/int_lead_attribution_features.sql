@@ -124,10 +124,27 @@ touch_day_counts as (
     from touch_days_cumulated
 ),
 
-as_of_totals as (
+-- The as-of joins carry only keys and one count (sorting 50M spine rows with every running
+-- total attached costs more); the totals are then fetched by (lead_id, touch_date).
+as_of_keys as (
     select
         spine.lead_id,
         spine.as_of_date,
+        totals_now.touch_date as last_touch_date,
+        coalesce(totals_30d_before.cumulative_touches, 0) as cumulative_touches_30d_before
+    from spine
+    asof left join touch_day_counts as totals_now
+        on spine.lead_id = totals_now.lead_id
+            and spine.as_of_date > totals_now.touch_date
+    asof left join touch_day_counts as totals_30d_before
+        on spine.lead_id = totals_30d_before.lead_id
+            and spine.as_of_date - 30 > totals_30d_before.touch_date
+),
+
+as_of_totals as (
+    select
+        as_of_keys.lead_id,
+        as_of_keys.as_of_date,
         {%- for group in channel_groups %}
         totals_now.cumulative_decay_mass_{{ group }},
         {%- endfor %}
@@ -135,28 +152,24 @@ as_of_totals as (
         coalesce(totals_now.cumulative_touches, 0) as cumulative_touches,
         coalesce(totals_now.cumulative_paid_touches, 0) as cumulative_paid_touches,
         coalesce(totals_now.cumulative_channels, 0) as cumulative_channels,
-        coalesce(totals_30d_before.cumulative_touches, 0) as cumulative_touches_30d_before,
+        as_of_keys.cumulative_touches_30d_before,
         -- Brings the masses (weighted from the lead's first touch) down to the as-of date.
         pow(
             2.0,
             -(
-                epoch(cast(spine.as_of_date as timestamp))
+                epoch(cast(as_of_keys.as_of_date as timestamp))
                 - epoch(lead_first_touches.first_touched_at)
             ) / 86400.0 / {{ half_life }}
         ) as decay_factor,
         case
-            when lead_first_touches.first_touched_at < spine.as_of_date
+            when lead_first_touches.first_touched_at < as_of_keys.as_of_date
                 then lead_first_touches.first_channel
         end as first_channel
-    from spine
-    -- Running totals at the last touch day before the date, and before the date - 30.
-    asof left join touch_days_cumulated as totals_now
-        on spine.lead_id = totals_now.lead_id
-            and spine.as_of_date > totals_now.touch_date
-    asof left join touch_day_counts as totals_30d_before
-        on spine.lead_id = totals_30d_before.lead_id
-            and spine.as_of_date - 30 > totals_30d_before.touch_date
-    left join lead_first_touches on spine.lead_id = lead_first_touches.lead_id
+    from as_of_keys
+    left join touch_days_cumulated as totals_now
+        on as_of_keys.lead_id = totals_now.lead_id
+            and as_of_keys.last_touch_date = totals_now.touch_date
+    left join lead_first_touches on as_of_keys.lead_id = lead_first_touches.lead_id
 ),
 
 lead_attribution_features as (

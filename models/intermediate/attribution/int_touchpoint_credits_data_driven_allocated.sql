@@ -58,7 +58,12 @@ touchpoints_with_path_shares as (
         sum(markov_channel_share / channel_touch_count) over path as markov_path_share,
         sum(shapley_channel_share / channel_touch_count) over path as shapley_path_share
     from touchpoints_with_shares
-    window path as (partition by path_id)
+    -- Ordered frames: summed in touch order, so a rebuild reproduces every credit exactly.
+    window path as (
+        partition by path_id
+        order by touch_position
+        rows between unbounded preceding and unbounded following
+    )
 ),
 
 touchpoints_credited as (

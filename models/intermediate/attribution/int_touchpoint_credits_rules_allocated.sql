@@ -88,7 +88,13 @@ touchpoints_credited as (
         position_based_weight / sum(position_based_weight) over path as position_based_credit,
         w_shaped_weight / sum(w_shaped_weight) over path as w_shaped_credit
     from touchpoints_weighted
-    window path as (partition by path_id)
+    -- Ordered frames: the path's total is summed in touch order, so a rebuild reproduces
+    -- every credit to the last bit.
+    window path as (
+        partition by path_id
+        order by touch_position
+        rows between unbounded preceding and unbounded following
+    )
 )
 
 select * from touchpoints_credited

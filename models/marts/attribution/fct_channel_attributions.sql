@@ -18,8 +18,10 @@ channel_attributions as (
         channel,
         attribution_model,
         path_scope,
-        sum(credit) as attributed_conversions,
-        sum(attributed_pipeline_amount) as attributed_pipeline_amount,
+        -- Rounded: a sum of doubles can differ in its last bits with the order rows arrive
+        -- in, and a rebuild must give the same table.
+        round(sum(credit), 9) as attributed_conversions,
+        round(sum(attributed_pipeline_amount), 6) as attributed_pipeline_amount,
         count(*) as touchpoint_count,
         count(distinct opportunity_id) as touched_conversion_count
     from touchpoint_attributions
