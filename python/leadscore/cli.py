@@ -16,7 +16,7 @@ from leadscore import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every sub-command registered."""
-    from leadscore import generate, monitor, pipeline, registry, train
+    from leadscore import generate, monitor, pipeline, publish, registry, train
 
     parser = argparse.ArgumentParser(
         prog="leadscore",
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"leadscore {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (generate, pipeline, train, registry, monitor):
+    for module in (generate, pipeline, train, registry, monitor, publish):
         module.register(subparsers)
     return parser
 

@@ -22,19 +22,36 @@ class Settings:
     project_dir: Path
     warehouse_path: Path
     registry_dir: Path
+    serving_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        # The serving file sits beside the warehouse unless it is named.
+        if self.serving_path is None:
+            object.__setattr__(
+                self, "serving_path", self.warehouse_path.with_name("serving.duckdb")
+            )
+
+    @property
+    def serving_file(self) -> Path:
+        """The published, read-only copy of the BI-facing marts (``leadscore publish``)."""
+        assert self.serving_path is not None
+        return self.serving_path
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Read ``LEAD_SCORING_DUCKDB_PATH`` and ``LEAD_SCORING_REGISTRY`` (project-relative)."""
+        """Read ``LEAD_SCORING_DUCKDB_PATH``, ``LEAD_SCORING_REGISTRY`` and
+        ``LEAD_SCORING_SERVING_PATH`` (relative paths are relative to the project)."""
         project_dir = Path(os.environ.get("DBT_PROJECT_DIR", PROJECT_ROOT)).resolve()
-        warehouse = Path(
-            os.environ.get("LEAD_SCORING_DUCKDB_PATH", "warehouse/lead_scoring.duckdb")
-        )
-        registry = Path(os.environ.get("LEAD_SCORING_REGISTRY", "registry"))
+
+        def path(variable: str, default: str) -> Path:
+            value = Path(os.environ.get(variable, default))
+            return value if value.is_absolute() else project_dir / value
+
         return cls(
             project_dir=project_dir,
-            warehouse_path=warehouse if warehouse.is_absolute() else project_dir / warehouse,
-            registry_dir=registry if registry.is_absolute() else project_dir / registry,
+            warehouse_path=path("LEAD_SCORING_DUCKDB_PATH", "warehouse/lead_scoring.duckdb"),
+            registry_dir=path("LEAD_SCORING_REGISTRY", "registry"),
+            serving_path=path("LEAD_SCORING_SERVING_PATH", "warehouse/serving.duckdb"),
         )
 
     @classmethod
@@ -44,6 +61,7 @@ class Settings:
             project_dir=PROJECT_ROOT,
             warehouse_path=folder / warehouse_name,
             registry_dir=folder / "registry",
+            serving_path=folder / "serving.duckdb",
         )
 
 

@@ -12,6 +12,7 @@ import duckdb
 
 from leadscore.config import DEMO_LEADS, DEMO_SEED, DEMO_WORLD, Settings, project_vars
 from leadscore.dbt import DbtError, run_dbt
+from leadscore.publish import PublishError, PublishResult, ServedTable, publish
 
 DATASETS: dict[str, dict[str, str]] = {
     # The committed synthetic world (docs/raw_contract.md), with its ground truth.
@@ -108,35 +109,71 @@ def train_current_model(settings: Settings, dataset: str = "crm") -> bool:
     return True
 
 
-def run_pipeline(settings: Settings, dataset: str = "crm") -> None:
-    """The main job: build features, train and register, score with the current model.
+def run_pipeline(
+    settings: Settings,
+    dataset: str = "crm",
+    extra_vars: dict[str, Any] | None = None,
+    publish_serving: bool = True,
+) -> PublishResult | None:
+    """The main job: build features, train and register, score, monitor, then publish.
+
+    Returns the publish, or None with ``publish_serving`` off.
 
     Raises
     ------
     DbtError
-        When a dbt build fails; what it would have published is left unchanged.
+        When a dbt build fails; the serving file keeps the previous publish.
+    PublishError
+        When the serving file cannot be written; it keeps the previous publish.
     """
     ensure_demo_world()
-    dbt_vars = DATASETS[dataset]
-    # Monitoring judges the current model; it runs after training, with the scores.
-    build_warehouse(settings, dataset=dataset, args=["--exclude", "tag:monitoring"])
+    dbt_vars = {**DATASETS[dataset], **(extra_vars or {})}
+    # Monitoring judges the current model: it runs after training, with the scores.
+    build_warehouse(
+        settings, dataset=dataset, extra_vars=extra_vars, args=["--exclude", "tag:monitoring"]
+    )
     if train_current_model(settings, dataset):
-        # Score again, now with the newly promoted model; everything downstream rebuilds.
-        run_dbt("build", settings, args=["--select", "tag:scoring+"], dbt_vars=dbt_vars)
+        # Score again with the newly promoted model; everything downstream rebuilds.
+        select = ["--select", "tag:scoring+", "tag:monitoring"]
+    else:
+        select = ["--select", "tag:monitoring"]
+    if not publish_serving:
+        run_dbt("build", settings, args=select, dbt_vars=dbt_vars)
+        return None
+    return rebuild_and_publish(settings, select, dbt_vars)
+
+
+def rebuild_and_publish(
+    settings: Settings,
+    args: Sequence[str],
+    dbt_vars: dict[str, Any],
+    tables: list[ServedTable] | None = None,
+) -> PublishResult:
+    """``dbt build`` with ``args``, then publish the serving file only if the build passed.
+
+    Raises
+    ------
+    DbtError
+        When the build fails: nothing is published and the serving file is left as it was.
+    """
+    run_dbt("build", settings, args=args, dbt_vars=dbt_vars)
+    return publish(settings, tables=tables, dbt_vars=dbt_vars)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     started = time.perf_counter()
     try:
-        run_pipeline(settings)
-    except DbtError as error:
-        print(f"error: {error}; nothing was published")
+        published = run_pipeline(settings, publish_serving=not args.no_publish)
+    except (DbtError, PublishError) as error:
+        print(f"error: {error}; the serving file keeps its previous publish")
         return 1
     print(f"\nwarehouse {settings.warehouse_path} built in {time.perf_counter() - started:.1f}s")
     for schema, name, rows in summarize(settings):
         if schema == "marts":
             print(f"  {schema}.{name:<45} {rows:>10,} rows")
+    if published is not None:
+        print(f"published build {published.build_id} to {published.path} (open it read-only)")
     return 0
 
 
@@ -149,4 +186,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     build.set_defaults(func=_cmd_build)
     run = subparsers.add_parser("run", help="the main job: build, train, score and publish")
+    run.add_argument("--no-publish", action="store_true", help="leave the serving file as it is")
     run.set_defaults(func=_cmd_run)
