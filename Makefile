@@ -15,7 +15,7 @@ TEST_ENV := LEAD_SCORING_REGISTRY=$(CURDIR)/build/test/registry
 DBT := $(BIN)/dbt
 LEADSCORE := $(BIN)/leadscore
 
-.PHONY: run test venv lint pytest dbt-test maven-test clean
+.PHONY: run test venv lint pytest dbt-test maven-test clean browser dashboard bench
 
 venv: $(STAMP)
 
@@ -39,7 +39,7 @@ lint: $(STAMP)
 	LEAD_SCORING_DUCKDB_PATH=build/lint/lint.duckdb $(BIN)/sqlfluff lint models macros tests --processes 2
 
 # pytest reuses the demo warehouse dbt-test built (and builds its own when run alone).
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(TEST_ENV) LEAD_SCORING_TEST_WAREHOUSE=$(CURDIR)/build/test/demo.duckdb $(BIN)/pytest -q
 
 # dbt build of the demo world from an empty warehouse: every model, seed and test.
@@ -48,6 +48,19 @@ dbt-test: $(STAMP)
 
 maven-test: $(STAMP)
 	$(TEST_ENV) LEAD_SCORING_DUCKDB_PATH=build/test/maven_crm.duckdb $(LEADSCORE) build-warehouse --fresh --dataset maven_crm
+
+# Debian's chromium and chromedriver, for the dashboard's browser test; installed only when
+# missing (needs root, as on the project's machines).
+browser:
+	@test -x /usr/bin/chromedriver && test -x /usr/bin/chromium || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver)
+
+# The BI dashboard on the serving file (LEAD_SCORING_SERVING_PATH, default warehouse/serving.duckdb).
+DASHBOARD_PORT ?= 8501
+dashboard: $(STAMP)
+	$(BIN)/streamlit run python/leadscore/dashboard/app.py --server.headless=true \
+		--server.address=127.0.0.1 --server.port=$(DASHBOARD_PORT) --server.fileWatcherType=none \
+		--browser.gatherUsageStats=false --client.toolbarMode=viewer
 
 clean:
 	rm -rf build warehouse target logs

@@ -255,24 +255,30 @@ def publish(
 
 
 def verify_serving(path: Path) -> str:
-    """Open a serving file read-only, check every table against its manifest, return its build id.
+    """Read a serving file the way BI should, check every table against its manifest, and
+    return its build id.
 
-    This is how a BI refresh should read: one read-only connection per refresh.
+    A fresh in-memory database attaches the file read-only: DuckDB's Python client caches
+    one database per path while any connection to it is open, so ``duckdb.connect(path)``
+    in a long-running process can keep returning a file a publish has since replaced,
+    while an attach opens the file at the path now.
 
     Raises
     ------
     ServingMismatchError
         When the manifest holds more than one build id or a table's rows differ from it.
     """
-    with duckdb.connect(str(path), read_only=True) as con:
+    escaped = str(path).replace("'", "''")
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"attach '{escaped}' as serving (read_only)")
         manifest = con.execute(
-            f"select build_id, table_name, row_count, checksum from {MANIFEST_TABLE}"
+            f"select build_id, table_name, row_count, checksum from serving.{MANIFEST_TABLE}"
         ).fetchall()
         build_ids = {row[0] for row in manifest}
         if len(build_ids) != 1:
             raise ServingMismatchError(f"{path} mixes build ids {sorted(build_ids)}")
         for _, name, rows, checksum in manifest:
-            found = table_checksum(con, f'main."{name}"')
+            found = table_checksum(con, f'serving.main."{name}"')
             if found != (rows, checksum):
                 raise ServingMismatchError(
                     f"{path}: {name} has {found[0]} rows (checksum {found[1]}), its manifest "
