@@ -4,9 +4,29 @@
 -- categorical features rank by their category's conversion rate in the same rows.
 {%- set features = lead_feature_columns(ref('fct_lead_training_set')) %}
 
--- training_set is unused only while parsing, before the training set exists.
-with training_set as ( -- noqa: ST03
+-- Above lead_scoring__leakage_screen_max_rows training rows, a deterministic sample by
+-- (lead, as-of date) hash keeps about that many, so the screen's cost stays bounded at scale.
+with all_training_rows as (
     select * from {{ ref('fct_lead_training_set') }}
+),
+
+sampling as (
+    select
+        least(
+            1.0, {{ var('lead_scoring__leakage_screen_max_rows') }} / greatest(count(*), 1)
+        ) as keep_share
+    from all_training_rows
+),
+
+-- training_set is unused only while parsing, before the training set exists.
+training_set as ( -- noqa: ST03
+    select all_training_rows.*
+    from all_training_rows
+    cross join sampling
+    where
+        sampling.keep_share >= 1.0
+        or hash(all_training_rows.lead_id, all_training_rows.as_of_date) % 1000000
+        < sampling.keep_share * 1000000
 ),
 
 numeric_values as (
