@@ -62,5 +62,12 @@ dashboard: $(STAMP)
 		--server.address=127.0.0.1 --server.port=$(DASHBOARD_PORT) --server.fileWatcherType=none \
 		--browser.gatherUsageStats=false --client.toolbarMode=viewer
 
+# The benchmark (not part of `make test`): 0.1x, 0.3x and 1x of 1M leads, report in build/bench/.
+# History is bounded as a 1M-lead CRM would bound it: monthly snapshots over two years.
+BENCH_VARS ?= {lead_scoring__snapshot_cadence_days: 28, lead_scoring__snapshot_count: 26}
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m leadscore.bench --vars '$(BENCH_VARS)' $(BENCH_ARGS)
+
 clean:
 	rm -rf build warehouse target logs
