@@ -17,21 +17,14 @@ import duckdb
 import pytest
 
 from leadscore.config import PROJECT_ROOT, Settings
+from leadscore.dashboard.queries import SERVED_TABLES
 from leadscore.dbt import run_dbt
 from leadscore.pipeline import DATASETS
 from leadscore.publish import SERVING_TAG
 
 EXPOSURE = "exposure.lead_scoring.lead_scoring_dashboard"
-DASHBOARD_MARTS = {
-    "fct_lead_scores",
-    "fct_account_scores",
-    "fct_lead_tier_summary",
-    "fct_channel_attributions",
-    "fct_feature_drift",
-    "fct_score_backtest",
-    "fct_segment_performance",
-    "fct_model_health",
-}
+# The marts the dashboard reads: exactly what is tagged `serving` and published.
+DASHBOARD_MARTS = set(SERVED_TABLES)
 
 
 @pytest.fixture(scope="module")

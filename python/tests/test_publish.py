@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from leadscore.config import PROJECT_ROOT, Settings
+from leadscore.dashboard.queries import SERVED_TABLES
 from leadscore.dbt import DbtError
 from leadscore.pipeline import DATASETS, rebuild_and_publish
 from leadscore.publish import (
@@ -42,16 +43,8 @@ REBUILD = [
     "--exclude-resource-type",
     "unit_test",
 ]
-EXPECTED_SERVED = {
-    "fct_lead_scores",
-    "fct_account_scores",
-    "fct_lead_tier_summary",
-    "fct_channel_attributions",
-    "fct_feature_drift",
-    "fct_score_backtest",
-    "fct_segment_performance",
-    "fct_model_health",
-}
+# The marts the dashboard reads: exactly what is tagged `serving` and published.
+EXPECTED_SERVED = set(SERVED_TABLES)
 
 READER = textwrap.dedent(
     """
