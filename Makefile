@@ -63,8 +63,9 @@ dashboard: $(STAMP)
 		--browser.gatherUsageStats=false --client.toolbarMode=viewer
 
 # The benchmark (not part of `make test`): 0.1x, 0.3x and 1x of 1M leads, report in build/bench/.
-# History is bounded as a 1M-lead CRM would bound it: monthly snapshots over two years.
-BENCH_VARS ?= {lead_scoring__snapshot_cadence_days: 28, lead_scoring__snapshot_count: 26}
+# History is bounded as a 1M-lead CRM would bound it: monthly snapshots over two years and
+# one non-converting training row in ten (weighted by 10).
+BENCH_VARS ?= {lead_scoring__snapshot_cadence_days: 28, lead_scoring__snapshot_count: 26, lead_scoring__negative_sampling_rate: 0.1}
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m leadscore.bench --vars '$(BENCH_VARS)' $(BENCH_ARGS)
