@@ -79,18 +79,15 @@ committee_gaps as (
 reasons_worded as (
     select
         computed.account_id,
-        coalesce(
-            replace(template_1.template, '{value}', computed.reason_1_value),
-            replace(computed.reason_1_feature, '_', ' ') || ': ' || computed.reason_1_value
-        ) as reason_1,
-        coalesce(
-            replace(template_2.template, '{value}', computed.reason_2_value),
-            replace(computed.reason_2_feature, '_', ' ') || ': ' || computed.reason_2_value
-        ) as reason_2,
-        coalesce(
-            replace(template_3.template, '{value}', computed.reason_3_value),
-            replace(computed.reason_3_feature, '_', ' ') || ': ' || computed.reason_3_value
-        ) as reason_3
+        {{ worded_reason(
+            'computed.reason_1_feature', 'computed.reason_1_value', 'template_1'
+        ) }} as reason_1,
+        {{ worded_reason(
+            'computed.reason_2_feature', 'computed.reason_2_value', 'template_2'
+        ) }} as reason_2,
+        {{ worded_reason(
+            'computed.reason_3_feature', 'computed.reason_3_value', 'template_3'
+        ) }} as reason_3
     from computed
     left join templates as template_1
         on computed.reason_1_feature = template_1.feature_name
