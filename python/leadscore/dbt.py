@@ -23,6 +23,16 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The environment of a dbt subprocess: this project, its profile, the settings' warehouse."""
+    return {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(settings.project_dir),
+        "DBT_PROJECT_DIR": str(settings.project_dir),
+        "LEAD_SCORING_DUCKDB_PATH": str(settings.warehouse_path),
+    }
+
+
 def run_dbt(
     command: str,
     settings: Settings,
@@ -51,12 +61,6 @@ def run_dbt(
     cmd = [dbt_executable(), command, *args]
     if dbt_vars:
         cmd += ["--vars", json.dumps(dict(dbt_vars))]
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(settings.project_dir),
-        "DBT_PROJECT_DIR": str(settings.project_dir),
-        "LEAD_SCORING_DUCKDB_PATH": str(settings.warehouse_path),
-    }
-    result = subprocess.run(cmd, cwd=settings.project_dir, env=env, check=False)
+    result = subprocess.run(cmd, cwd=settings.project_dir, env=dbt_env(settings), check=False)
     if result.returncode != 0:
         raise DbtError(f"dbt {command} failed (exit {result.returncode}); see its output above")

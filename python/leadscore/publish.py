@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 
 from leadscore.config import Settings
-from leadscore.dbt import DbtError, dbt_executable
+from leadscore.dbt import DbtError, dbt_env, dbt_executable
 
 SERVING_TAG = "serving"
 MANIFEST_TABLE = "publish_manifest"
@@ -103,14 +103,13 @@ def served_models(
     ]
     if dbt_vars:
         cmd += ["--vars", json.dumps(dict(dbt_vars))]
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(settings.project_dir),
-        "DBT_PROJECT_DIR": str(settings.project_dir),
-        "LEAD_SCORING_DUCKDB_PATH": str(settings.warehouse_path),
-    }
     result = subprocess.run(
-        cmd, cwd=settings.project_dir, env=env, capture_output=True, text=True, check=False
+        cmd,
+        cwd=settings.project_dir,
+        env=dbt_env(settings),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise PublishError(f"dbt ls failed (exit {result.returncode}):\n{result.stdout}")
