@@ -1,8 +1,8 @@
 -- The values of the features the points table (seeds/lead_scoring_rules.csv) scores, one row
--- per lead, as-of date and feature, as text. The feature list is read from the seed when the
--- model runs, so adding a rule on another column needs no SQL change; a feature_name that is
--- not a column of fct_lead_features fails the build naming it. NULL values are dropped (a NULL
--- matches no rule).
+-- per lead, as-of date and feature, as text, for the rows of int_lead_rule_rows_selected. The
+-- feature list is read from the seed when the model runs, so adding a rule on another column
+-- needs no SQL change; a feature_name that is not a column of fct_lead_features fails the build
+-- naming it. NULL values are dropped (a NULL matches no rule).
 {%- set rules_relation = ref('lead_scoring_rules') -%}
 {%- set features_relation = ref('fct_lead_features') -%}
 {%- set rule_features = [] -%}
@@ -19,14 +19,24 @@
 {%- endfor -%}
 {%- endif %}
 
-with features as (
+with rows_selected as (
     select
         lead_id,
-        {%- for feature_name in rule_features %}
-        cast({{ adapter.quote(feature_name) }} as varchar) as {{ adapter.quote(feature_name) }},
-        {%- endfor %}
         as_of_date
-    from {{ features_relation }}
+    from {{ ref('int_lead_rule_rows_selected') }}
+),
+
+features as (
+    select
+        features.lead_id,
+        {%- for feature_name in rule_features %}
+        cast(features.{{ adapter.quote(feature_name) }} as varchar) as {{ adapter.quote(feature_name) }},
+        {%- endfor %}
+        features.as_of_date
+    from {{ features_relation }} as features
+    inner join rows_selected
+        on features.lead_id = rows_selected.lead_id
+            and features.as_of_date = rows_selected.as_of_date
 ),
 
 {%- if rule_features %}

@@ -1,5 +1,5 @@
--- The rules-based points score of every lead and as-of date (fct_lead_features), from the
--- points table in seeds/lead_scoring_rules.csv: for each feature, the points of the best
+-- The rules-based points score of each lead and as-of date of int_lead_rule_rows_selected,
+-- from the points table in seeds/lead_scoring_rules.csv: for each feature, the points of the best
 -- matching rule (rows of one feature act as bands), summed over features; and the reasons
 -- of the positive rules, best first, with the lead's value in place of {value}.
 {{ config(materialized='table') }}
@@ -9,7 +9,7 @@ with leads as (
     select
         lead_id,
         as_of_date
-    from {{ ref('fct_lead_features') }}
+    from {{ ref('int_lead_rule_rows_selected') }}
 ),
 
 feature_values as (
