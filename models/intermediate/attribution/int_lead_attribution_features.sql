@@ -1,7 +1,8 @@
 -- Attribution features per lead and as-of date, from touches strictly before the date.
 -- Touches are rolled up to one row per lead and touch day with running totals; each spine
 -- row then takes the running totals at its last touch day before the date and at its last
--- touch day before the date - 30 (two as-of joins), and 30-day counts are their difference.
+-- touch day before the date - 30 (two chained as-of joins), and 30-day counts are their
+-- difference.
 -- No spine row is ever joined to individual touches.
 {%- set half_life = var('lead_scoring__attribution_feature_half_life_days') %}
 {%- set channels = var('lead_scoring__attribution_feature_channels') %}
@@ -116,60 +117,47 @@ touch_days_cumulated as (
     )
 ),
 
-touch_day_counts as (
-    select
-        lead_id,
-        touch_date,
-        cumulative_touches
-    from touch_days_cumulated
-),
-
--- The as-of joins carry only keys and one count (sorting 50M spine rows with every running
--- total attached costs more); the totals are then fetched by (lead_id, touch_date).
-as_of_keys as (
+-- The as-of joins are chained: the first brings the running totals at the last touch day
+-- before the date, the second adds the touch count 30 days before; no join back by
+-- (lead_id, touch_date) is needed.
+as_of_totals_now as (
     select
         spine.lead_id,
         spine.as_of_date,
-        totals_now.touch_date as last_touch_date,
-        coalesce(totals_30d_before.cumulative_touches, 0) as cumulative_touches_30d_before
-    from spine
-    asof left join touch_day_counts as totals_now
-        on spine.lead_id = totals_now.lead_id
-            and spine.as_of_date > totals_now.touch_date
-    asof left join touch_day_counts as totals_30d_before
-        on spine.lead_id = totals_30d_before.lead_id
-            and spine.as_of_date - 30 > totals_30d_before.touch_date
-),
-
-as_of_totals as (
-    select
-        as_of_keys.lead_id,
-        as_of_keys.as_of_date,
         {%- for group in channel_groups %}
         totals_now.cumulative_decay_mass_{{ group }},
         {%- endfor %}
         totals_now.last_channel,
         coalesce(totals_now.cumulative_touches, 0) as cumulative_touches,
         coalesce(totals_now.cumulative_paid_touches, 0) as cumulative_paid_touches,
-        coalesce(totals_now.cumulative_channels, 0) as cumulative_channels,
-        as_of_keys.cumulative_touches_30d_before,
+        coalesce(totals_now.cumulative_channels, 0) as cumulative_channels
+    from spine
+    asof left join touch_days_cumulated as totals_now
+        on spine.lead_id = totals_now.lead_id
+            and spine.as_of_date > totals_now.touch_date
+),
+
+as_of_totals as (
+    select
+        as_of_totals_now.*,
+        coalesce(totals_30d_before.cumulative_touches, 0) as cumulative_touches_30d_before,
         -- Brings the masses (weighted from the lead's first touch) down to the as-of date.
         pow(
             2.0,
             -(
-                epoch(cast(as_of_keys.as_of_date as timestamp))
+                epoch(cast(as_of_totals_now.as_of_date as timestamp))
                 - epoch(lead_first_touches.first_touched_at)
             ) / 86400.0 / {{ half_life }}
         ) as decay_factor,
         case
-            when lead_first_touches.first_touched_at < as_of_keys.as_of_date
+            when lead_first_touches.first_touched_at < as_of_totals_now.as_of_date
                 then lead_first_touches.first_channel
         end as first_channel
-    from as_of_keys
-    left join touch_days_cumulated as totals_now
-        on as_of_keys.lead_id = totals_now.lead_id
-            and as_of_keys.last_touch_date = totals_now.touch_date
-    left join lead_first_touches on as_of_keys.lead_id = lead_first_touches.lead_id
+    from as_of_totals_now
+    asof left join touch_days_cumulated as totals_30d_before
+        on as_of_totals_now.lead_id = totals_30d_before.lead_id
+            and as_of_totals_now.as_of_date - 30 > totals_30d_before.touch_date
+    left join lead_first_touches on as_of_totals_now.lead_id = lead_first_touches.lead_id
 ),
 
 lead_attribution_features as (
