@@ -1,9 +1,10 @@
 """A transparent rules-based points score: the benchmark every model must beat.
 
 Most marketing teams score leads with a points table: so many points for a senior title, for
-a good ICP fit, for pricing-page visits, for recent activity. :data:`RULE_POINTS` is that
-table, one row per (feature, condition, points), in the shape of a dbt seed
-(``feature, condition, value, points``) so it can move to ``seeds/`` unchanged.
+a good ICP fit, for pricing-page visits, for recent activity. The project's table is the dbt
+seed ``seeds/lead_scoring_rules.csv`` (``rule_id, feature_name, condition, threshold, points,
+reason``); :func:`load_points` reads it, so the training step's rules baseline and the SQL
+rules score (``int_lead_rules_scored``) use one table.
 
 A lead earns, for each feature, the points of the **best** matching row of that feature (so
 rows of one feature act as bands: 3+ visits earn 25, 1-2 earn 10), and its score is the sum
@@ -16,12 +17,17 @@ Conditions: ``equals`` (categorical value), ``at_least`` (numeric >= value), ``a
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+# The points table, relative to the dbt project directory.
+POINTS_SEED = Path("seeds") / "lead_scoring_rules.csv"
 
 
 class PointsRule(NamedTuple):
@@ -32,34 +38,6 @@ class PointsRule(NamedTuple):
     value: str | float | None
     points: float
 
-
-# feature, condition, value, points: a conventional B2B lead-scoring table.
-RULE_POINTS: tuple[PointsRule, ...] = (
-    # Who: seniority from the job title.
-    PointsRule("seniority", "equals", "c_level", 25),
-    PointsRule("seniority", "equals", "vp", 20),
-    PointsRule("seniority", "equals", "director", 15),
-    PointsRule("seniority", "equals", "manager", 8),
-    PointsRule("seniority", "equals", "individual_contributor", 3),
-    PointsRule("seniority", "equals", "student", -10),
-    # Fit: the account's ICP fit points (industry + employee band + region, seeds/icp_criteria.csv,
-    # 0-85).
-    PointsRule("icp_fit_score", "at_least", 70, 25),
-    PointsRule("icp_fit_score", "at_least", 50, 15),
-    PointsRule("icp_fit_score", "at_least", 30, 5),
-    # Intent: pricing, demo and contact page visits in the last 30 days.
-    PointsRule("high_intent_visits_30d", "at_least", 3, 25),
-    PointsRule("high_intent_visits_30d", "at_least", 1, 10),
-    # Engagement: email clicks in the last 30 days.
-    PointsRule("email_clicks_30d", "at_least", 3, 15),
-    PointsRule("email_clicks_30d", "at_least", 1, 5),
-    # Recency: days since the lead's last activity (decay).
-    PointsRule("days_since_last_activity", "at_most", 7, 20),
-    PointsRule("days_since_last_activity", "at_most", 30, 10),
-    PointsRule("days_since_last_activity", "at_least", 90, -10),
-    # Opt-out: an unsubscribed lead is not worth a call.
-    PointsRule("has_unsubscribed", "is_true", None, -20),
-)
 
 CONDITIONS = frozenset({"equals", "at_least", "at_most", "is_true"})
 
@@ -80,9 +58,38 @@ def _rule_matches(column: pa.ChunkedArray | pa.Array, rule: PointsRule) -> np.nd
     return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def features_used(
-    table_columns: Iterable[str], points: Sequence[PointsRule] = RULE_POINTS
-) -> list[str]:
+def load_points(path: Path) -> tuple[PointsRule, ...]:
+    """The points table of a ``lead_scoring_rules.csv`` seed, in rule_id order.
+
+    Raises
+    ------
+    ValueError
+        When a row has an unknown condition or a threshold its condition cannot use, naming
+        the rule_id.
+    """
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda row: int(row["rule_id"]))
+    points: list[PointsRule] = []
+    for row in rows:
+        condition, threshold = row["condition"], row["threshold"] or None
+        if condition not in CONDITIONS:
+            raise ValueError(f"{path}: rule {row['rule_id']} has unknown condition {condition!r}")
+        value: str | float | None = threshold
+        if condition in {"at_least", "at_most"}:
+            try:
+                value = float(threshold)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{path}: rule {row['rule_id']} ({condition}) needs a numeric threshold, "
+                    f"got {threshold!r}"
+                ) from None
+        elif condition == "is_true":
+            value = None
+        points.append(PointsRule(row["feature_name"], condition, value, float(row["points"])))
+    return tuple(points)
+
+
+def features_used(table_columns: Iterable[str], points: Sequence[PointsRule]) -> list[str]:
     """The rule features present in a table, in points-table order."""
     available = set(table_columns)
     seen: list[str] = []
@@ -92,7 +99,7 @@ def features_used(
     return seen
 
 
-def rules_score(table: pa.Table, points: Sequence[PointsRule] = RULE_POINTS) -> np.ndarray:
+def rules_score(table: pa.Table, points: Sequence[PointsRule]) -> np.ndarray:
     """The points score of every row of an Arrow table (float64, one value per row).
 
     Parameters
@@ -101,7 +108,7 @@ def rules_score(table: pa.Table, points: Sequence[PointsRule] = RULE_POINTS) -> 
         Rows with (some of) the rule features as columns, e.g. the test window of
         ``marts.fct_lead_training_set`` or ``marts.fct_lead_scoring_set``.
     points:
-        The points table (default :data:`RULE_POINTS`).
+        The points table (:func:`load_points`).
     """
     unknown = {rule.condition for rule in points} - CONDITIONS
     if unknown:

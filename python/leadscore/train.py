@@ -60,7 +60,7 @@ from leadscore.features import (
     relation_columns,
 )
 from leadscore.metrics import evaluate, weighted_quantiles
-from leadscore.rules import RULE_POINTS, features_used, rules_score
+from leadscore.rules import POINTS_SEED, PointsRule, features_used, load_points, rules_score
 
 TRAINING_TABLE = "marts.fct_lead_training_set"
 # Data sufficiency. These defaults match the dbt vars lead_scoring__min_training_leads and
@@ -360,8 +360,10 @@ def load_training_data(
     validation_days: int | None = None,
     test_days: int | None = None,
     progress: Progress | None = None,
+    rule_points: Sequence[PointsRule] = (),
 ) -> TrainingData:
-    """Check, split and pack the training table (steps 1-4 of the module docstring)."""
+    """Check, split and pack the training table (steps 1-4 of the module docstring). The
+    columns ``rule_points`` scores are kept beside the packed matrix."""
     progress = progress or Progress(False)
     typed_columns = relation_columns(con, table)
     names = [name for name, _ in typed_columns]
@@ -387,7 +389,8 @@ def load_training_data(
         types={name: dtype for name, dtype in typed_columns if name in {*numeric, *categorical}},
     )
     keep = ["lead_id", "as_of_date", LABEL_COLUMN, WEIGHT_COLUMN]
-    keep += [n for n in (*SEGMENT_COLUMNS, *features_used(names)) if n in names and n not in keep]
+    wanted = (*SEGMENT_COLUMNS, *features_used(names, rule_points))
+    keep += [n for n in wanted if n in names and n not in keep]
     progress(f"packing {len(spec.raw_names)} feature columns into FLOAT[{spec.n_features}]")
     columns, matrix = read_packed(con, spec, table, keep=keep, order_by=CANONICAL_ORDER)
     y = columns.column(LABEL_COLUMN).to_numpy().astype(np.int64)
@@ -675,21 +678,22 @@ def segment_metrics(
 
 
 def rules_probabilities(
-    data: TrainingData,
+    data: TrainingData, points: Sequence[PointsRule]
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """The points score on the test rows, mapped to a probability by a weighted logistic fit
-    of the label on the points over the validation rows."""
+    """The points score (``points``, :func:`leadscore.rules.load_points`) on the test rows,
+    mapped to a probability by a weighted logistic fit of the label on the points over the
+    validation rows."""
     validation = data.columns.filter(pa.array(data.masks["validation"]))
     test = data.columns.filter(pa.array(data.masks["test"]))
-    points_validation = rules_score(validation).reshape(-1, 1)
-    points_test = rules_score(test).reshape(-1, 1)
+    points_validation = rules_score(validation, points).reshape(-1, 1)
+    points_test = rules_score(test, points).reshape(-1, 1)
     mask = data.masks["validation"]
     mapping = LogisticRegression(C=1e6, max_iter=1000).fit(
         points_validation, data.y[mask], sample_weight=data.w[mask]
     )
     info = {
-        "features_used": features_used(data.columns.column_names),
-        "points": [list(rule) for rule in RULE_POINTS],
+        "features_used": features_used(data.columns.column_names, points),
+        "points": [list(rule) for rule in points],
         "probability_mapping": "logistic fit of the label on the points, validation window",
     }
     return mapping.predict_proba(points_test)[:, 1], info
@@ -829,6 +833,7 @@ def _train_and_register(
     verbose: bool,
 ) -> TrainResult:
     progress = Progress(verbose)
+    points = load_points(settings.project_dir / POINTS_SEED)
     progress(f"reading {table} from {settings.warehouse_path} (read-only)")
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         data = load_training_data(
@@ -841,6 +846,7 @@ def _train_and_register(
             validation_days=validation_days,
             test_days=test_days,
             progress=progress,
+            rule_points=points,
         )
         oracle = read_oracle(con, oracle_table, data, oracle_column) if oracle_table else None
     if verbose:
@@ -928,7 +934,7 @@ def _train_and_register(
         "validation": evaluate(y_val, p_val, w_val),
         "test": evaluate(y_test, p_test, w_test),
     }
-    p_rules, rules_info = rules_probabilities(data)
+    p_rules, rules_info = rules_probabilities(data, points)
     metrics["rules_test"] = evaluate(y_test, p_rules, w_test)
     scores = {"model": p_test.astype(np.float64), "rules": p_rules}
     if oracle is not None:

@@ -17,9 +17,10 @@ from sklearn.preprocessing import StandardScaler
 from training_support import TEST_HORIZON_DAYS, make_training_warehouse, settings_for
 
 from leadscore import cli, export, registry, train
+from leadscore.config import PROJECT_ROOT
 from leadscore.features import FeatureSpec, read_packed
 from leadscore.metrics import METRIC_KEYS, evaluate, expected_calibration_error, top_fraction
-from leadscore.rules import PointsRule, rules_score
+from leadscore.rules import POINTS_SEED, PointsRule, load_points, rules_score
 
 ORACLE = "marts.fct_lead_oracle"
 
@@ -295,6 +296,44 @@ def test_rules_score_takes_the_best_band_per_feature() -> None:
         PointsRule("missing_feature", "at_least", 0, 100),
     )
     np.testing.assert_array_equal(rules_score(table, points), [25.0, 10.0, 0.0])
+
+
+def test_points_table_is_the_seed(tmp_path: Path) -> None:
+    points = load_points(PROJECT_ROOT / POINTS_SEED)
+    seed_rows = (PROJECT_ROOT / POINTS_SEED).read_text().strip().splitlines()[1:]
+    assert len(points) == len(seed_rows)
+    numeric = [rule for rule in points if rule.condition in {"at_least", "at_most"}]
+    assert numeric and all(isinstance(rule.value, float) for rule in numeric)
+    assert all(rule.value is None for rule in points if rule.condition == "is_true")
+    bad = tmp_path / "rules.csv"
+    bad.write_text(
+        "rule_id,feature_name,condition,threshold,points,reason\n"
+        "1,seniority,equals,vp,20,VP\n"
+        "2,icp_fit_score,at_least,high,5,fit\n"
+    )
+    with pytest.raises(ValueError, match="rule 2 \\(at_least\\) needs a numeric threshold"):
+        load_points(bad)
+    bad.write_text("rule_id,feature_name,condition,threshold,points,reason\n3,x,between,1,5,r\n")
+    with pytest.raises(ValueError, match="rule 3 has unknown condition 'between'"):
+        load_points(bad)
+
+
+def test_training_rules_baseline_agrees_with_the_sql_rules_score(
+    demo_con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The training step's rules baseline (rules.py on the seed) gives every training row of
+    the demo warehouse the points int_lead_rules_scored gave it in SQL."""
+    points = load_points(PROJECT_ROOT / POINTS_SEED)
+    table = demo_con.sql(
+        "select training.*, scored.rules_points from marts.fct_lead_training_set as training "
+        "inner join intermediate.int_lead_rules_scored as scored using (lead_id, as_of_date) "
+        "order by lead_id, as_of_date"
+    ).to_arrow_table()
+    training_rows = demo_con.sql("select count(*) from marts.fct_lead_training_set").fetchall()
+    assert table.num_rows == training_rows[0][0] > 10_000
+    expected = table.column("rules_points").to_numpy().astype(np.float64)
+    assert len(set(expected.tolist())) > 10
+    np.testing.assert_array_equal(rules_score(table, points), expected)
 
 
 def test_top_k_metrics_split_ties_and_ece_bins() -> None:
