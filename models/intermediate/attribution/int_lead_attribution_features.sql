@@ -98,13 +98,14 @@ touch_days_cumulated as (
         touch_days.lead_id,
         touch_days.touch_date,
         touch_days.last_channel,
-        sum(touch_days.touches) over lead_days as cumulative_touches,
-        sum(touch_days.paid_touches) over lead_days as cumulative_paid_touches,
+        -- integers, not the HUGEINT sum() gives: narrower rows for the as-of joins to sort.
+        cast(sum(touch_days.touches) over lead_days as integer) as cumulative_touches,
+        cast(sum(touch_days.paid_touches) over lead_days as integer) as cumulative_paid_touches,
         {%- for group in channel_groups %}
         sum(touch_days.decay_mass_{{ group }}) over lead_days
             as cumulative_decay_mass_{{ group }},
         {%- endfor %}
-        sum(coalesce(new_channels_per_day.new_channels, 0)) over lead_days
+        cast(sum(coalesce(new_channels_per_day.new_channels, 0)) over lead_days as integer)
             as cumulative_channels
     from touch_days
     left join new_channels_per_day
