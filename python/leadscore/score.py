@@ -591,7 +591,10 @@ def score_relation(
         When the model returns a NaN probability.
     """
     groups = model.reason_groups(rows_hint or 0, top_groups) if with_reasons else []
-    categorical = [name for name in model.spec.categorical if name not in keep]
+    # The raw categories are read only to name unseen ones beside the reasons.
+    categorical = (
+        [name for name in model.spec.categorical if name not in keep] if with_reasons else []
+    )
     parts: list[pa.Table] = []
     for columns, matrix in iter_packed(
         con, model.spec, relation, [*keep, *categorical], batch_rows
