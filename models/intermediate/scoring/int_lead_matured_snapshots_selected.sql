@@ -7,33 +7,8 @@
 {{ config(materialized='table') }}
 {%- set horizon = var('lead_scoring__label_horizon_days') %}
 
-with features as (
-    select * from {{ ref('fct_lead_features') }}
-    where not is_scoring_date
-),
-
-labels as (
-    select
-        lead_id,
-        as_of_date,
-        converted,
-        has_open_opportunity,
-        is_matured
-    from {{ ref('int_lead_labels_joined') }}
-    where not is_scoring_date
-),
-
-matured_rows as (
-    select
-        features.* exclude (is_scoring_date),
-        labels.converted
-    from features
-    inner join labels
-        on features.lead_id = labels.lead_id
-            and features.as_of_date = labels.as_of_date
-    where
-        labels.is_matured
-        and not labels.has_open_opportunity
+with matured_rows as (
+    select * from {{ ref('int_lead_matured_rows_labeled') }}
 ),
 
 latest_matured as (

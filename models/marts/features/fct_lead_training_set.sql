@@ -4,40 +4,20 @@
 -- date) and weighted by its inverse so totals stay unbiased.
 {%- set sampling_rate = var('lead_scoring__negative_sampling_rate') %}
 
-with features as (
-    select * from {{ ref('fct_lead_features') }}
-    where not is_scoring_date
-),
-
-labels as (
-    select
-        lead_id,
-        as_of_date,
-        converted,
-        has_open_opportunity,
-        is_matured
-    from {{ ref('int_lead_labels_joined') }}
-    where not is_scoring_date
+with matured_rows as (
+    select * from {{ ref('int_lead_matured_rows_labeled') }}
 ),
 
 training_rows as (
     select
-        features.* exclude (is_scoring_date),
-        labels.converted,
-        case when labels.converted = 1 then 1.0 else 1.0 / {{ sampling_rate }} end as sample_weight
-    from features
-    inner join labels
-        on features.lead_id = labels.lead_id
-            and features.as_of_date = labels.as_of_date
+        *,
+        case when converted = 1 then 1.0 else 1.0 / {{ sampling_rate }} end as sample_weight
+    from matured_rows
+    -- Kept when converting, or when its hash falls under the sampling rate (1 keeps all).
     where
-        labels.is_matured
-        and not labels.has_open_opportunity
-        -- Kept when converting, or when its hash falls under the sampling rate (1 keeps all).
-        and (
-            labels.converted = 1
-            or md5_number(features.lead_id || '|' || cast(features.as_of_date as varchar)) % 1000000
-            < {{ sampling_rate }} * 1000000
-        )
+        converted = 1
+        or md5_number(lead_id || '|' || cast(as_of_date as varchar)) % 1000000
+        < {{ sampling_rate }} * 1000000
 )
 
 select * from training_rows
