@@ -286,6 +286,22 @@ def test_nulls_are_filled_by_a_model_with_an_imputer(con, models) -> None:
     assert run.reports[0].null_counts["icp_fit_score"] > 0
 
 
+def test_nulls_are_counted_exactly_in_integer_and_floating_columns(con, models) -> None:
+    con.execute("update scoring set visits_7d = null where lead_id in ('L00001', 'L00002')")
+    con.execute("update scoring set engagement_index = 'nan'::double where lead_id = 'L00003'")
+    con.execute("update scoring set engagement_index = null where lead_id = 'L00004'")
+    types = dict(con.execute("select column_name, column_type from (describe scoring)").fetchall())
+    assert types["visits_7d"] == "INTEGER" and types["engagement_index"] == "DOUBLE"
+    run = _score(con, models["logistic_regression"].registry_dir)
+    expected = con.execute(
+        "select count(*) filter (where visits_7d is null), "
+        "count(*) filter (where engagement_index is null or isnan(engagement_index)) from scoring"
+    ).fetchall()[0]
+    counts = run.reports[0].null_counts
+    assert (counts["visits_7d"], counts["engagement_index"]) == expected
+    assert expected[0] >= 2 and expected[1] >= 2
+
+
 def test_infinite_values_fail_naming_the_column(con, models) -> None:
     con.execute("update scoring set engagement_index = 'infinity'::double where lead_id = 'L00003'")
     with pytest.raises(score.ScoringInputError, match="'engagement_index' has 1 infinite"):
