@@ -53,6 +53,7 @@ import duckdb
 
 from leadscore.config import PROJECT_ROOT, project_vars
 from leadscore.dbt import dbt_executable
+from leadscore.world.badrows import DEFECTS
 
 DEFAULT_SCALES: tuple[float, ...] = (0.1, 0.3, 1.0)
 DEFAULT_LEADS_AT_1X = 1_000_000
@@ -86,16 +87,10 @@ DBT_STAGE_ARGS: dict[str, list[str]] = {
     "monitoring": ["--select", "tag:monitoring", "--exclude", "tag:scoring+"],
 }
 
-# The column that dates each raw row, for the "one day later" world. Opportunities closed on
-# the cut day are reopened (closed_at, is_won empty, an open stage) rather than removed.
-EVENT_DATE_COLUMNS: dict[str, str] = {
-    "accounts": "created_at",
-    "leads": "created_at",
-    "activities": "occurred_at",
-    "touchpoints": "touched_at",
-    "opportunities": "created_at",
-    "account_signals": "observed_at",
-}
+# The column that dates each raw row, for the "one day later" world: the generator's own
+# (world.badrows.DEFECTS). Opportunities closed on the cut day are reopened (closed_at, is_won
+# empty, an open stage) rather than removed.
+EVENT_DATE_COLUMNS: dict[str, str] = {table: where.ts_column for table, where in DEFECTS.items()}
 RAW_TABLES: tuple[str, ...] = tuple(EVENT_DATE_COLUMNS)
 REOPENED_STAGE = "Negotiation"
 
