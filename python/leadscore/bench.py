@@ -590,24 +590,26 @@ def cut_last_day(source: Path, target: Path, day: str | None = None) -> dict[str
             path = source / f"{table}.parquet"
             on_day = f"try_cast({column} as timestamp)::date = date '{cut_day}'"
             select = "*"
+            closed = f"try_cast(closed_at as timestamp)::date = date '{cut_day}'"
             if table == "opportunities":
-                closed = f"try_cast(closed_at as timestamp)::date = date '{cut_day}'"
                 select = (
                     f"* replace (case when {closed} then null else closed_at end as closed_at, "
                     f"case when {closed} then '{REOPENED_STAGE}' else stage end as stage, "
                     f"case when {closed} then null else is_won end as is_won)"
                 )
             relation = f"read_parquet('{path}')"
-            rows, removed = con.execute(
-                f"select count(*), count(*) filter (where {on_day}) from {relation}"
-            ).fetchone() or (0, 0)
+            # Reopened: kept opportunities closed on the cut day (one scan with the counts).
+            reopened = (
+                f"count(*) filter (where not coalesce({on_day}, false) and {closed})"
+                if table == "opportunities"
+                else "0"
+            )
+            rows, removed, reopened_rows = con.execute(
+                f"select count(*), count(*) filter (where {on_day}), {reopened} from {relation}"
+            ).fetchone() or (0, 0, 0)
             entry = {"rows": int(rows), "removed": int(removed)}
             if table == "opportunities":
-                reopened = con.execute(
-                    f"select count(*) from {relation} where not coalesce({on_day}, false) "
-                    f"and try_cast(closed_at as timestamp)::date = date '{cut_day}'"
-                ).fetchone()
-                entry["reopened"] = int(reopened[0]) if reopened else 0
+                entry["reopened"] = int(reopened_rows)
             con.execute(
                 f"copy (select {select} from {relation} where not coalesce({on_day}, false)) "
                 f"to '{target / f'{table}.parquet'}' (format parquet, compression zstd)"
