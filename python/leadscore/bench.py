@@ -711,6 +711,25 @@ class BenchOptions:
         return round(scale * self.leads_at_1x)
 
 
+def run_stage_process(
+    command: Sequence[str],
+    log_path: Path,
+    env: Mapping[str, str],
+    options: BenchOptions,
+    stdout_path: Path | None = None,
+) -> Measured:
+    """:func:`run_measured` in the project folder, with the bench's timeout and memory guard."""
+    return run_measured(
+        command,
+        log_path,
+        env=env,
+        cwd=options.project_dir,
+        timeout=options.stage_timeout,
+        memory_limit_gib=options.stage_memory_limit,
+        stdout_path=stdout_path,
+    )
+
+
 def scale_env(root: Path, project_dir: Path, profiles_dir: Path | None = None) -> dict[str, str]:
     """The environment of every stage of one scale: its own files and folders.
 
@@ -820,13 +839,11 @@ def ensure_world(options: BenchOptions, leads: int) -> dict[str, Any]:
         str(options.seed),
     ]
     print(f"[bench] generating {leads:,} leads into {world_dir}", flush=True)
-    measured = run_measured(
+    measured = run_stage_process(
         command,
         options.worlds / f"generate_{leads}.log",
-        env=scale_env(options.out / str(leads), options.project_dir),
-        cwd=options.project_dir,
-        timeout=options.stage_timeout,
-        memory_limit_gib=options.stage_memory_limit,
+        scale_env(options.out / str(leads), options.project_dir),
+        options,
     )
     stage = stage_from("generate", measured)
     manifest = read_manifest(world_dir) if stage.ok else None
@@ -868,13 +885,11 @@ def run_dbt_stage(
     target = Path(env["DBT_TARGET_PATH"])
     (target / "run_results.json").unlink(missing_ok=True)
     print(f"[bench]   {name} ...", flush=True)
-    measured = run_measured(
+    measured = run_stage_process(
         dbt_command(stage, dbt_vars),
         root / "logs" / f"{name}.log",
-        env=env,
-        cwd=options.project_dir,
-        timeout=options.stage_timeout,
-        memory_limit_gib=options.stage_memory_limit,
+        env,
+        options,
     )
     result = stage_from(name, measured)
     kept = root / "run_results" / f"{name}.json"
@@ -924,13 +939,11 @@ def run_scoring_benchmark(
     ]
     print(f"[bench]   scoring benchmark (repeats {repeats}) ...", flush=True)
     output = root / "logs" / "scoring_benchmark.json"
-    measured = run_measured(
+    measured = run_stage_process(
         command,
         root / "logs" / "scoring_benchmark.log",
-        env=env,
-        cwd=options.project_dir,
-        timeout=options.stage_timeout,
-        memory_limit_gib=options.stage_memory_limit,
+        env,
+        options,
         stdout_path=output,
     )
     stage = stage_from("scoring_benchmark", measured)
@@ -1032,13 +1045,11 @@ def run_scale(options: BenchOptions, scale: float) -> dict[str, Any]:
             "train",
             *_training_args(dbt_vars, options.project_dir, truth),
         ]
-        measured = run_measured(
+        measured = run_stage_process(
             command,
             root / "logs" / "train.log",
-            env=env,
-            cwd=options.project_dir,
-            timeout=options.stage_timeout,
-            memory_limit_gib=options.stage_memory_limit,
+            env,
+            options,
         )
         train = stage_from("train", measured, ok_codes={2: "insufficient data"})
         if train.status == "insufficient data":
@@ -1061,13 +1072,11 @@ def run_scale(options: BenchOptions, scale: float) -> dict[str, Any]:
         stages.append(monitoring)
         nodes += found
         print("[bench]   publish ...", flush=True)
-        measured = run_measured(
+        measured = run_stage_process(
             [*leadscore_command(), "publish"],
             root / "logs" / "publish.log",
-            env=env,
-            cwd=options.project_dir,
-            timeout=options.stage_timeout,
-            memory_limit_gib=options.stage_memory_limit,
+            env,
+            options,
         )
         publish = stage_from("publish", measured)
         _print_stage(publish)
