@@ -80,6 +80,8 @@ TARGETS: dict[str, float] = {
     "growth_slack": 1.1,
 }
 
+# Threads of the train stage: it runs alone, so both cores of the reference machine are free.
+DEFAULT_TRAIN_THREADS = 2
 PIPELINE_STAGES: tuple[str, ...] = ("features", "train", "score", "monitoring", "publish")
 DBT_STAGE_ARGS: dict[str, list[str]] = {
     "features": ["--exclude", "tag:scoring+", "tag:monitoring"],
@@ -705,6 +707,7 @@ class BenchOptions:
     stage_timeout: float | None
     duckdb_memory_limit: str | None = None
     stage_memory_limit: float | None = None
+    train_threads: int = DEFAULT_TRAIN_THREADS
 
     def leads(self, scale: float) -> int:
         """Leads at a scale."""
@@ -909,9 +912,13 @@ def _print_stage(result: StageResult) -> None:
     print(f"[bench]   {result.name}: {result.status} in {seconds}, peak {peak}", flush=True)
 
 
-def _training_args(dbt_vars: Mapping[str, Any], project_dir: Path, oracle: bool) -> list[str]:
+def _training_args(
+    dbt_vars: Mapping[str, Any], project_dir: Path, oracle: bool, threads: int
+) -> list[str]:
     merged = {**project_vars(project_dir), **dbt_vars}
     args = [
+        "--threads",
+        str(threads),
         "--horizon-days",
         str(int(merged["lead_scoring__label_horizon_days"])),
         "--min-leads",
@@ -1043,7 +1050,7 @@ def run_scale(options: BenchOptions, scale: float) -> dict[str, Any]:
         command = [
             *leadscore_command(),
             "train",
-            *_training_args(dbt_vars, options.project_dir, truth),
+            *_training_args(dbt_vars, options.project_dir, truth, options.train_threads),
         ]
         measured = run_stage_process(
             command,
@@ -1340,7 +1347,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             f"`{json.dumps(settings.get('extra_vars') or {})}`, ground truth "
             f"{settings.get('ground_truth')}, DuckDB memory limit of the dbt stages "
             f"{settings.get('duckdb_memory_limit') or 'the profile default (80% of memory)'}, "
-            f"stage memory limit {_fmt(settings.get('stage_memory_limit_gib'), 1)} GiB."
+            f"stage memory limit {_fmt(settings.get('stage_memory_limit_gib'), 1)} GiB, "
+            f"training threads {settings.get('train_threads', 1)}."
         )
     lines.append("")
     machine = report.get("machine") or {}
@@ -1623,6 +1631,13 @@ def build_parser() -> argparse.ArgumentParser:
         "job; 0: no limit)",
     )
     parser.add_argument(
+        "--train-threads",
+        type=int,
+        default=DEFAULT_TRAIN_THREADS,
+        help="`leadscore train --threads` (default %(default)s: the train stage runs alone, so "
+        "both cores of the reference machine are free)",
+    )
+    parser.add_argument(
         "--duckdb-memory-limit",
         default=None,
         help="DuckDB memory_limit of the dbt stages, e.g. 4GB (default: the project profile, "
@@ -1660,6 +1675,7 @@ def options_from(args: argparse.Namespace, project_dir: Path) -> BenchOptions:
         scoring_repeats=args.scoring_repeats,
         stage_timeout=args.stage_timeout,
         duckdb_memory_limit=args.duckdb_memory_limit,
+        train_threads=args.train_threads,
         stage_memory_limit=default_memory_guard()
         if args.stage_memory_limit is None
         else (args.stage_memory_limit or None),
@@ -1713,6 +1729,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "stage_timeout": options.stage_timeout,
             "duckdb_memory_limit": options.duckdb_memory_limit,
             "stage_memory_limit_gib": options.stage_memory_limit,
+            "train_threads": options.train_threads,
         },
         "targets": dict(TARGETS),
         "scales": [],

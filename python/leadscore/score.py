@@ -72,6 +72,7 @@ SCORING_THREADS = export.SCORING_THREADS
 ALL_GROUPS_MAX_ROWS = 250_000
 TOP_GROUPS_AT_SCALE = 12
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOATING_TYPES = ("FLOAT", "DOUBLE")
 KEY_COLUMNS: tuple[str, ...] = ("lead_id", "account_id", "as_of_date")
 LABEL_COLUMN = "converted"
 
@@ -460,31 +461,68 @@ def _from_item(relation: str) -> str:
     return text
 
 
-def _value_counts_sql(
-    relation: str, spec: FeatureSpec, types: Mapping[str, str]
-) -> tuple[str, list[tuple[str, str]]]:
-    """One aggregate query: NULL/NaN and non-finite counts per numeric spec column. A
-    non-floating column is counted with ``count(column)`` (its non-NULL rows, ``nonnull``),
-    which DuckDB answers from validity masks: a third of the time of a filtered count."""
-    expressions: list[tuple[str, str]] = []
+def _value_counts_sql(relation: str, spec: FeatureSpec, types: Mapping[str, str]) -> str:
+    """One aggregate query over every numeric spec column: ``count(*)``, then per column its
+    non-NULL rows, and for a floating column also its largest and smallest value.
+
+    Plain aggregates, which DuckDB answers from validity masks and min/max kernels: a third of
+    the time of one filtered count per column. DuckDB orders NaN above every number, so a NaN
+    largest value means the column has NaN; only such columns, and those beyond the float32
+    range, are counted exactly (:func:`_exact_counts_sql`).
+    """
     aggregates = ["count(*)"]
     for name in spec.numeric:
         column = quote_identifier(name)
-        floating = types[name] in ("FLOAT", "DOUBLE")
-        if not floating:
-            expressions.append((name, "nonnull"))
-            aggregates.append(f"count({column})")
-        else:
-            expressions.append((name, "null"))
-            aggregates.append(f"count(*) filter (where {column} is null or isnan({column}))")
-            expressions.append((name, "nonfinite"))
-            # DuckDB orders NaN above every number, so NaN is kept out of the range test.
-            aggregates.append(
-                f"count(*) filter (where isinf({column}) or (not isnan({column}) "
-                f"and abs(cast({column} as double)) > {FLOAT32_MAX!r}))"
-            )
+        aggregates.append(f"count({column})")
+        if types[name] in FLOATING_TYPES:
+            aggregates += [f"max({column})", f"min({column})"]
     select = ",\n    ".join(aggregates)
-    return f"select\n    {select}\nfrom {_from_item(relation)}", expressions
+    return f"select\n    {select}\nfrom {_from_item(relation)}"
+
+
+def _exact_counts_sql(relation: str, names: Sequence[str]) -> str:
+    """NaN and non-finite (infinite or beyond float32) counts of some floating columns."""
+    aggregates = []
+    for name in names:
+        column = quote_identifier(name)
+        aggregates.append(f"count(*) filter (where isnan({column}))")
+        # NaN is kept out of the range test, since DuckDB orders it above every number.
+        aggregates.append(
+            f"count(*) filter (where isinf({column}) or (not isnan({column}) "
+            f"and abs(cast({column} as double)) > {FLOAT32_MAX!r}))"
+        )
+    select = ",\n    ".join(aggregates)
+    return f"select\n    {select}\nfrom {_from_item(relation)}"
+
+
+def _value_counts(
+    con: duckdb.DuckDBPyConnection, relation: str, spec: FeatureSpec, types: Mapping[str, str]
+) -> tuple[int, dict[str, int], dict[str, int]]:
+    """(rows, NULL/NaN count per numeric column, non-finite count per floating column), with
+    only the non-zero counts kept."""
+    values = iter(con.sql(_value_counts_sql(relation, spec, types)).fetchall()[0])
+    rows = int(next(values))
+    nulls: dict[str, int] = {}
+    suspect: list[str] = []
+    for name in spec.numeric:
+        nulls[name] = rows - int(next(values))
+        if types[name] in FLOATING_TYPES:
+            largest, smallest = next(values), next(values)
+            if largest is not None and (
+                math.isnan(largest) or abs(largest) > FLOAT32_MAX or abs(smallest) > FLOAT32_MAX
+            ):
+                suspect.append(name)
+    nonfinite: dict[str, int] = {}
+    if suspect:
+        exact = iter(con.sql(_exact_counts_sql(relation, suspect)).fetchall()[0])
+        for name in suspect:
+            nulls[name] += int(next(exact))
+            nonfinite[name] = int(next(exact))
+    return (
+        rows,
+        {name: count for name, count in nulls.items() if count},
+        {name: count for name, count in nonfinite.items() if count},
+    )
 
 
 def inspect_inputs(
@@ -498,15 +536,14 @@ def inspect_inputs(
     unseen categories, in one pass per kind of count."""
     columns = relation_columns(con, relation)
     notes = check_columns(columns, spec, version, relation_name)
-    types = dict(columns)
-    sql, expressions = _value_counts_sql(relation, spec, types)
-    counts = con.sql(sql).fetchall()[0]
-    report = InputReport(relation=relation_name, rows=int(counts[0]), type_notes=notes)
-    for (name, what), value in zip(expressions, counts[1:], strict=True):
-        count, what = (report.rows - value, "null") if what == "nonnull" else (value, what)
-        if count:
-            target = report.null_counts if what == "null" else report.nonfinite_counts
-            target[name] = int(count)
+    rows, nulls, nonfinite = _value_counts(con, relation, spec, dict(columns))
+    report = InputReport(
+        relation=relation_name,
+        rows=rows,
+        null_counts=nulls,
+        nonfinite_counts=nonfinite,
+        type_notes=notes,
+    )
     for name, values in category_counts(con, relation, list(spec.categorical)).items():
         kept = set(spec.categories[name])
         unseen = {

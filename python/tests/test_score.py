@@ -308,6 +308,34 @@ def test_infinite_values_fail_naming_the_column(con, models) -> None:
         _score(con, models["logistic_regression"].registry_dir)
 
 
+@pytest.mark.parametrize(
+    ("values", "nan_rows"),
+    [
+        # A NaN hides a value beyond float32 from the column's largest value.
+        (("'nan'::double", "1e39"), 1),
+        (("-1e39",), 0),
+        (("'-infinity'::double", "'nan'::double", "'nan'::double"), 2),
+    ],
+)
+def test_out_of_range_values_are_found_beside_nans(con, models, values, nan_rows) -> None:
+    before = con.execute(
+        "select count(*) filter (where engagement_index is null) from scoring"
+    ).fetchall()[0][0]
+    for position, value in enumerate(values, start=1):
+        con.execute(
+            f"update scoring set engagement_index = {value} where lead_id = 'L0000{position}'"
+        )
+    out_of_range = len(values) - nan_rows
+    with pytest.raises(
+        score.ScoringInputError, match=f"'engagement_index' has {out_of_range} infinite"
+    ):
+        _score(con, models["logistic_regression"].registry_dir)
+    model = score.load_current_model(models["logistic_regression"].registry_dir)
+    report = score.inspect_inputs(con, "scoring", model.spec, model.version, "scoring")
+    assert report.nonfinite_counts == {"engagement_index": out_of_range}
+    assert report.null_counts.get("engagement_index", 0) == before + nan_rows
+
+
 def test_unseen_categories_are_counted_and_marked(con, models) -> None:
     con.execute(
         "update scoring set industry = 'space_mining' where lead_id in ('L00001', 'L00002')"

@@ -107,8 +107,9 @@ def test_onnx_model_scores_the_packed_rows(trained) -> None:
 def test_training_is_reproducible(trained, tmp_path: Path) -> None:
     settings, first = trained
     again = settings_for(settings.warehouse_path, tmp_path / "registry")
+    # Two threads fit the same model as one (the first run used the default, one).
     second = train.train_and_register(
-        again, seed=0, horizon_days=TEST_HORIZON_DAYS, promote=False, verbose=False
+        again, seed=0, horizon_days=TEST_HORIZON_DAYS, promote=False, verbose=False, threads=2
     )
     first_bytes = (settings.registry_dir / first.version / "model.onnx").read_bytes()
     second_bytes = (again.registry_dir / second.version / "model.onnx").read_bytes()
@@ -188,6 +189,33 @@ def test_isotonic_needs_a_clear_brier_gain() -> None:
     assert train.choose_calibration({"sigmoid": 0.0540, "isotonic": 0.0538}) == "sigmoid"
     assert train.choose_calibration({"sigmoid": 0.0540, "isotonic": 0.0530}) == "isotonic"
     assert train.choose_calibration({"sigmoid": 0.0540, "isotonic": 0.0560}) == "sigmoid"
+
+
+@pytest.mark.parametrize("model_type", train.MODEL_TYPES)
+@pytest.mark.parametrize("method", train.CALIBRATION_METHODS)
+def test_cross_fitted_brier_from_decision_values_matches_calibrating_the_model(
+    model_type: str, method: str
+) -> None:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(5000, 4)).astype(np.float32)
+    y = (rng.random(5000) < 1 / (1 + np.exp(-(1.5 * X[:, 0] - X[:, 1] - 2)))).astype(int)
+    w = rng.uniform(0.5, 2.0, size=5000)
+    model = train.make_pipeline(model_type, seed=0).fit(X[:2000], y[:2000])
+    X_val, y_val, w_val = X[2000:], y[2000:], w[2000:]
+    folds = rng.integers(0, train.CALIBRATION_FOLDS, size=len(y_val))
+    # Independently: calibrate the frozen model on the rows of the other fold, then score
+    # the held-out rows through it.
+    predicted = np.empty(len(y_val))
+    for fold in range(train.CALIBRATION_FOLDS):
+        held = folds == fold
+        calibrated = train.fit_calibrated(model, method, X_val[~held], y_val[~held], w_val[~held])
+        predicted[held] = calibrated.predict_proba(X_val[held])[:, 1]
+    expected = float(np.average((predicted - y_val) ** 2, weights=w_val))
+    got = train.cross_fitted_brier(model.decision_function(X_val), method, y_val, w_val, folds)
+    assert got == pytest.approx(expected, rel=1e-12, abs=0)
+    # A method fitted on shuffled scores is worse: the scores are really used.
+    shuffled = rng.permutation(model.decision_function(X_val))
+    assert train.cross_fitted_brier(shuffled, method, y_val, w_val, folds) > got
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
