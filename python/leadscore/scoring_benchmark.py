@@ -5,7 +5,8 @@ Run against a built warehouse with a promoted model::
     LEAD_SCORING_DUCKDB_PATH=... LEAD_SCORING_REGISTRY=... python -m leadscore.scoring_benchmark
 
 It measures, on the same rows (``marts.fct_lead_scoring_set`` by default), best of
-``repeats`` runs:
+``repeats`` runs (the lower bound and the scoring path take turns, see
+:func:`best_of_interleaved`):
 
 - ``lower_bound``: read the packed ``FLOAT[n]`` matrix from DuckDB through Arrow
   (:func:`leadscore.features.read_packed`) and call onnxruntime once per batch; nothing else;
@@ -26,7 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import duckdb
@@ -45,13 +46,18 @@ TRAINING_TABLE = "marts.fct_lead_training_set"
 SCORING_TABLE = "marts.fct_lead_scoring_set"
 
 
-def _best_of(repeats: int, run: Callable[[], Any]) -> float:
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
+def best_of_interleaved(repeats: int, runs: Mapping[str, Callable[[], Any]]) -> dict[str, float]:
+    """The best time of each route over ``repeats`` rounds. Every round runs each route once,
+    in the opposite order to the round before, so that a slow spell of a shared machine falls
+    on the routes of a ratio alike instead of on all the runs of one of them."""
+    names = list(runs)
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    for round_number in range(repeats):
+        for name in names if round_number % 2 == 0 else names[::-1]:
+            started = time.perf_counter()
+            runs[name]()
+            timings[name].append(time.perf_counter() - started)
+    return {name: min(values) for name, values in timings.items()}
 
 
 def sklearn_pipeline(model: score.ScoringModel) -> Pipeline:
@@ -138,13 +144,14 @@ def benchmark(
         frame = _frame_for_sklearn(con, relation, numeric, raw_columns)
         pipeline.predict_proba(frame)
 
-    seconds = {
-        "lower_bound": _best_of(repeats, lower_bound),
-        "scoring_path": _best_of(repeats, lambda: scoring_path(False)),
-        "sklearn_pandas": _best_of(repeats, sklearn_pandas),
-    }
+    seconds = best_of_interleaved(
+        repeats, {"lower_bound": lower_bound, "scoring_path": lambda: scoring_path(False)}
+    )
+    seconds.update(best_of_interleaved(repeats, {"sklearn_pandas": sklearn_pandas}))
     if with_reasons:
-        seconds["scoring_path_with_reasons"] = _best_of(1, lambda: scoring_path(True))
+        seconds.update(
+            best_of_interleaved(1, {"scoring_path_with_reasons": lambda: scoring_path(True)})
+        )
     groups = len(model.reason_groups(rows))
     return {
         "rows": rows,

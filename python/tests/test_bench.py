@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import yaml
 
-from leadscore import bench
+from leadscore import bench, scoring_benchmark
 
 
 def _python(code: str) -> list[str]:
@@ -280,3 +280,35 @@ def test_write_profile_sets_the_memory_limit_and_keeps_the_rest(tmp_path: Path) 
     assert dev["settings"] == {"preserve_insertion_order": True, "memory_limit": "3GB"}
     assert dev["path"] == "{{ env_var('X', 'w.duckdb') }}"
     assert written["p"]["target"] == "dev"
+
+
+def test_scoring_routes_take_turns_and_keep_their_best_time(monkeypatch) -> None:
+    clock = iter(range(1000))
+    monkeypatch.setattr(scoring_benchmark.time, "perf_counter", lambda: next(clock))
+    calls: list[str] = []
+    # Each call advances the clock once more inside the run: the lower bound's rounds take
+    # 2, 2, 2 ticks; the scoring path's first round takes 3, then 2.
+    slow = iter([True, False, False])
+
+    def lower_bound() -> None:
+        calls.append("lower_bound")
+        next(clock)
+
+    def scoring_path() -> None:
+        calls.append("scoring_path")
+        next(clock)
+        if next(slow):
+            next(clock)
+
+    best = scoring_benchmark.best_of_interleaved(
+        3, {"lower_bound": lower_bound, "scoring_path": scoring_path}
+    )
+    assert calls == [
+        "lower_bound",
+        "scoring_path",
+        "scoring_path",
+        "lower_bound",
+        "lower_bound",
+        "scoring_path",
+    ]
+    assert best == {"lower_bound": 2, "scoring_path": 2}
