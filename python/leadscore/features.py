@@ -38,6 +38,8 @@ _NUMERIC_TYPE = re.compile(
     r"|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\s*\d+\))$"
 )
 _CATEGORICAL_TYPE = re.compile(r"^VARCHAR$")
+# The numeric types that can hold NaN and infinity.
+FLOATING_TYPES: tuple[str, ...] = ("FLOAT", "DOUBLE")
 
 
 class FeatureTypeError(ValueError):

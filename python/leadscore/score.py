@@ -46,6 +46,7 @@ import pyarrow as pa
 from leadscore import export, registry
 from leadscore.config import Settings
 from leadscore.features import (
+    FLOATING_TYPES,
     PACKED_COLUMN,
     FeatureSpec,
     FeatureTypeError,
@@ -72,7 +73,6 @@ SCORING_THREADS = export.SCORING_THREADS
 ALL_GROUPS_MAX_ROWS = 250_000
 TOP_GROUPS_AT_SCALE = 12
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-FLOATING_TYPES = ("FLOAT", "DOUBLE")
 KEY_COLUMNS: tuple[str, ...] = ("lead_id", "account_id", "as_of_date")
 LABEL_COLUMN = "converted"
 

@@ -49,6 +49,7 @@ from leadscore import card as model_card
 from leadscore import export, registry
 from leadscore.config import Settings
 from leadscore.features import (
+    FLOATING_TYPES,
     LABEL_COLUMN,
     WEIGHT_COLUMN,
     FeatureSpec,
@@ -453,7 +454,7 @@ def read_oracle(
             name
             for name, dtype in typed
             if name not in {"lead_id", "account_id", "as_of_date"}
-            and (dtype in ("DOUBLE", "FLOAT") or dtype.startswith("DECIMAL"))
+            and (dtype in FLOATING_TYPES or dtype.startswith("DECIMAL"))
         ]
         column = "true_probability" if "true_probability" in names else None
         if column is None and len(candidates) == 1:
