@@ -591,21 +591,17 @@ def cut_last_day(source: Path, target: Path, day: str | None = None) -> dict[str
         for table, column in EVENT_DATE_COLUMNS.items():
             path = source / f"{table}.parquet"
             on_day = f"try_cast({column} as timestamp)::date = date '{cut_day}'"
-            select = "*"
-            closed = f"try_cast(closed_at as timestamp)::date = date '{cut_day}'"
+            select, reopened = "*", "0"
             if table == "opportunities":
+                closed = f"try_cast(closed_at as timestamp)::date = date '{cut_day}'"
                 select = (
                     f"* replace (case when {closed} then null else closed_at end as closed_at, "
                     f"case when {closed} then '{REOPENED_STAGE}' else stage end as stage, "
                     f"case when {closed} then null else is_won end as is_won)"
                 )
+                # Kept opportunities closed on the cut day, counted in the same scan.
+                reopened = f"count(*) filter (where not coalesce({on_day}, false) and {closed})"
             relation = f"read_parquet('{path}')"
-            # Reopened: kept opportunities closed on the cut day (one scan with the counts).
-            reopened = (
-                f"count(*) filter (where not coalesce({on_day}, false) and {closed})"
-                if table == "opportunities"
-                else "0"
-            )
             rows, removed, reopened_rows = con.execute(
                 f"select count(*), count(*) filter (where {on_day}), {reopened} from {relation}"
             ).fetchone() or (0, 0, 0)
