@@ -88,9 +88,9 @@ PERMUTATION_ROWS = 5000
 PERMUTATION_REPEATS = 3
 BASELINE_BINS = 10
 CARD_SCHEMA_VERSION = 1
-# Threads for fitting (OpenMP) and for onnxruntime during training. One thread keeps results
-# independent of the machine and avoids the collapse measured on busy 2-core machines
-# (HistGradientBoosting: 0.6 s on 1 thread, 33 s on 2 threads while other processes ran).
+# Default threads for fitting (OpenMP) and for onnxruntime during training (`--threads`). One
+# thread avoids the collapse measured on busy 2-core machines (HistGradientBoosting: 0.6 s on
+# 1 thread, 33 s on 2 threads while other processes ran); the model is the same on either.
 TRAINING_THREADS = 1
 
 
