@@ -1188,12 +1188,58 @@ def run_incremental(options: BenchOptions, scale_entry: Mapping[str, Any]) -> di
     if not rebuild.ok:
         result["status"] = "failed: the rebuild"
         return result
+    # The rebuild must give what a build from empty gives: compare its incremental models with
+    # the scale's own warehouse (the full world, from empty).
+    tables = incremental_tables(root / "target" / "manifest.json")
+    try:
+        result["rows_differing_from_full_build"] = rows_differing(
+            root / "warehouse.duckdb", options.out / str(leads) / "warehouse.duckdb", tables
+        )
+    except duckdb.Error as error:
+        result["rows_differing_from_full_build"] = {"error": str(error)}
     full_seconds = float(full_features["seconds"])
     result["status"] = "ok"
     result["full_features_seconds"] = full_seconds
     result["rebuild_seconds"] = round(rebuild.seconds or 0.0, 3)
     result["fraction"] = round((rebuild.seconds or 0.0) / full_seconds, 3) if full_seconds else None
     return result
+
+
+def incremental_tables(manifest_path: Path) -> list[str]:
+    """``schema.table`` of every incremental model in a dbt ``manifest.json``, sorted."""
+    manifest = json.loads(manifest_path.read_text())
+    return sorted(
+        f"{node['schema']}.{node.get('alias') or node['name']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"].get("materialized") == "incremental"
+        and node["config"].get("enabled", True)
+    )
+
+
+def rows_differing(built: Path, reference: Path, tables: Sequence[str]) -> dict[str, int]:
+    """Per table, the rows of one warehouse not in the other, both ways (``except all``)."""
+    con = duckdb.connect()
+    try:
+        con.execute("set threads = 2")
+        con.execute(f"attach '{built}' as built (read_only)")
+        con.execute(f"attach '{reference}' as reference (read_only)")
+        differing = {}
+        for table in tables:
+            differing[table] = int(
+                con.execute(
+                    f"""
+                    select count(*) from (
+                        (select * from built.{table} except all select * from reference.{table})
+                        union all
+                        (select * from reference.{table} except all select * from built.{table})
+                    )
+                    """
+                ).fetchall()[0][0]
+            )
+        return differing
+    finally:
+        con.close()
 
 
 # --- Growth and checks ---------------------------------------------------------------------
@@ -1510,6 +1556,22 @@ def _render_incremental(incremental: Mapping[str, Any]) -> list[str]:
         f"{_fmt(incremental.get('full_features_seconds'), 1)} s from empty: "
         f"**{_fmt(incremental.get('fraction'), 3)}** of a full build."
     )
+    differing = incremental.get("rows_differing_from_full_build")
+    if differing:
+        if "error" in differing:
+            lines += ["", f"Comparing the rebuild with the full build failed: {differing['error']}"]
+        else:
+            total = sum(differing.values())
+            verdict = "the same rows" if total == 0 else f"**{total:,} rows differ**"
+            lines += [
+                "",
+                f"The rebuild's incremental models against the scale's build from empty: "
+                f"{verdict} ({', '.join(f'{t} {n:,}' for t, n in differing.items())}).",
+            ]
+    slowest = incremental.get("rebuild_slowest_models") or []
+    if slowest:
+        lines += ["", "Slowest models of the rebuild:", ""]
+        lines += [f"- `{m['name']}` {_fmt(m['seconds'], 1)} s" for m in slowest]
     return lines
 
 

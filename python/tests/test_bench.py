@@ -250,6 +250,8 @@ def test_render_markdown_carries_the_json_numbers() -> None:
             "rebuild_seconds": 19.5,
             "full_features_seconds": 24.0,
             "fraction": 0.8125,
+            "rows_differing_from_full_build": {"marts.fct_a": 0, "marts.fct_b": 3},
+            "rebuild_slowest_models": [{"name": "fct_a", "seconds": 2.5}],
         },
     }
     report["checks"] = bench.checks(report)
@@ -259,6 +261,8 @@ def test_render_markdown_carries_the_json_numbers() -> None:
     assert "| fct_x | features | 3.25 | ok |" in text
     assert "**0.812** of a full build" in text
     assert "**8.33x** time" in text
+    assert "**3 rows differ** (marts.fct_a 0, marts.fct_b 3)" in text
+    assert "- `fct_a` 2.5 s" in text
     assert "| rebuild after a new day / full features | 100,000 leads | 0.81 | <= 0.1 | MISS |" in (
         text
     )
@@ -312,3 +316,45 @@ def test_scoring_routes_take_turns_and_keep_their_best_time(monkeypatch) -> None
         "scoring_path",
     ]
     assert best == {"lower_bound": 2, "scoring_path": 2}
+
+
+def test_incremental_tables_and_rows_differing(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    node = {"resource_type": "model", "schema": "marts", "config": {"enabled": True}}
+    manifest.write_text(
+        json.dumps(
+            {
+                "nodes": {
+                    "model.p.fct_b": {
+                        **node,
+                        "name": "fct_b",
+                        "config": {"materialized": "incremental"},
+                    },
+                    "model.p.fct_a": {
+                        **node,
+                        "name": "fct_a",
+                        "config": {"materialized": "incremental"},
+                    },
+                    "model.p.fct_t": {**node, "name": "fct_t", "config": {"materialized": "table"}},
+                    "test.p.t": {
+                        "resource_type": "test",
+                        "schema": "marts",
+                        "name": "t",
+                        "config": {},
+                    },
+                }
+            }
+        )
+    )
+    assert bench.incremental_tables(manifest) == ["marts.fct_a", "marts.fct_b"]
+
+    for name, rows in (("built", [1, 2, 2, 3]), ("reference", [1, 2, 3, 4])):
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            con.execute("create schema marts")
+            con.execute("create table marts.fct_a as select unnest([1, 2]) as x")
+            con.execute(f"create table marts.fct_b as select unnest({rows}) as x")
+    differing = bench.rows_differing(
+        tmp_path / "built.duckdb", tmp_path / "reference.duckdb", ["marts.fct_a", "marts.fct_b"]
+    )
+    # fct_b: a second 2 in one, a 4 in the other.
+    assert differing == {"marts.fct_a": 0, "marts.fct_b": 2}

@@ -4,6 +4,8 @@
 -- touch day before the date - 30 (two chained as-of joins), and 30-day counts are their
 -- difference.
 -- No spine row is ever joined to individual touches.
+-- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
+{{ config(**incremental_by_as_of_date_config()) }}
 {%- set half_life = var('lead_scoring__attribution_feature_half_life_days') %}
 {%- set channels = var('lead_scoring__attribution_feature_channels') %}
 {%- set channel_groups = channels + ['other'] %}
@@ -13,6 +15,7 @@ with spine as (
         lead_id,
         as_of_date
     from {{ ref('int_lead_as_of_dates') }}
+    where {{ as_of_date_is_to_build(ref('int_lead_as_of_dates')) }}
 ),
 
 touchpoints as (

@@ -1,5 +1,7 @@
 -- Account signals as of each account spine date, from running totals per account and day
 -- (as-of joins): recent intent surges and hiring, funding in the last year, installs ever.
+-- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
+{{ config(**incremental_by_as_of_date_config()) }}
 {%- set lookback = var('lead_scoring__signal_lookback_days') %}
 
 with spine as (
@@ -7,6 +9,7 @@ with spine as (
         account_id,
         as_of_date
     from {{ ref('int_account_as_of_dates') }}
+    where {{ as_of_date_is_to_build(ref('int_account_as_of_dates')) }}
 ),
 
 signals as (

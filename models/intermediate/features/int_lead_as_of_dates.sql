@@ -1,6 +1,8 @@
 -- The point-in-time spine: one row per lead and as-of date on which the lead already existed.
 -- Historical snapshots keep leads active (an activity or touch) within
 -- lead_scoring__active_within_days before the date; the scoring date keeps every lead.
+-- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
+{{ config(**incremental_by_as_of_date_config()) }}
 {%- set active_within_days = var('lead_scoring__active_within_days') %}
 
 with leads as (
@@ -16,6 +18,7 @@ as_of_dates as (
         as_of_date,
         is_scoring_date
     from {{ ref('int_as_of_dates') }}
+    where {{ as_of_date_is_to_build(ref('int_as_of_dates')) }}
 ),
 
 activity_days as (

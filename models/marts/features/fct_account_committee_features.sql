@@ -1,6 +1,8 @@
 -- Buying-committee coverage and engagement per account and as-of date: who of the account's
 -- contacts engaged in the 30 days before the date, which committee roles (committee_roles
 -- seed) they cover, how senior and broad they are, plus the account's recent intent.
+-- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
+{{ config(**incremental_by_as_of_date_config()) }}
 {%- set scale = var('lead_scoring__committee_engagement_scale') %}
 
 with account_spine as (
@@ -9,6 +11,7 @@ with account_spine as (
         as_of_date,
         is_scoring_date
     from {{ ref('int_account_as_of_dates') }}
+    where {{ as_of_date_is_to_build(ref('int_account_as_of_dates')) }}
 ),
 
 lead_windows as (
@@ -19,6 +22,7 @@ lead_windows as (
         engagement_index,
         first_engagement_date
     from {{ ref('int_lead_engagement_windows') }}
+    where {{ as_of_date_is_to_build(ref('int_account_as_of_dates')) }}
 ),
 
 leads as (

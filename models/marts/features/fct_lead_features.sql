@@ -1,6 +1,8 @@
 -- Every lead feature as of every spine date, from rows strictly before that date: who the
 -- lead is, their account's fit, what they did over 7/30/90 days, momentum, and their
 -- account's buying committee and signals. One row per lead and as-of date.
+-- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
+{{ config(**incremental_by_as_of_date_config()) }}
 {%- set silence_days = var('lead_scoring__silence_days') %}
 
 with spine as (
@@ -10,6 +12,7 @@ with spine as (
         as_of_date,
         is_scoring_date
     from {{ ref('int_lead_as_of_dates') }}
+    where {{ as_of_date_is_to_build(ref('int_lead_as_of_dates')) }}
 ),
 
 leads as (
@@ -41,15 +44,18 @@ accounts as (
 
 lead_windows as (
     select * from {{ ref('int_lead_engagement_windows') }}
+    where {{ as_of_date_is_to_build(ref('int_lead_as_of_dates')) }}
 ),
 
 committees as (
     select * exclude (is_scoring_date, committee_roles_covered, committee_roles_missing)
     from {{ ref('fct_account_committee_features') }}
+    where {{ as_of_date_is_to_build(ref('int_lead_as_of_dates')) }}
 ),
 
 attribution_features as (
     select * from {{ ref('int_lead_attribution_features') }}
+    where {{ as_of_date_is_to_build(ref('int_lead_as_of_dates')) }}
 ),
 
 touch_dates as (
