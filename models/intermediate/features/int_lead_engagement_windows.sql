@@ -78,12 +78,18 @@ windowed as (
         {%- endfor %}
         {%- endfor %}
         -- Decayed engagement as of the date: the running weighted sum brought down to the date.
-        coalesce(
-            cumulative_weighted_engagements * pow(
-                2.0,
-                -(as_of_date - first_activity_date) / {{ half_life }}
+        -- Rounded to 9 places: the running sum of doubles can differ in its last bits with the
+        -- order DuckDB adds rows in (1e-15 on history rows after a new day), and an incremental
+        -- build must give the rows a build from empty gives.
+        round(
+            coalesce(
+                cumulative_weighted_engagements * pow(
+                    2.0,
+                    -(as_of_date - first_activity_date) / {{ half_life }}
+                ),
+                0
             ),
-            0
+            9
         ) as engagement_index
     from {{ previous.cte }}
 )
