@@ -1192,11 +1192,11 @@ def run_incremental(options: BenchOptions, scale_entry: Mapping[str, Any]) -> di
     # the scale's own warehouse (the full world, from empty).
     tables = incremental_tables(root / "target" / "manifest.json")
     try:
-        result["rows_differing_from_full_build"] = rows_differing(
+        result["as_of_dates_differing_from_full_build"] = as_of_dates_differing(
             root / "warehouse.duckdb", options.out / str(leads) / "warehouse.duckdb", tables
         )
     except duckdb.Error as error:
-        result["rows_differing_from_full_build"] = {"error": str(error)}
+        result["as_of_dates_differing_from_full_build"] = {"error": str(error)}
     full_seconds = float(full_features["seconds"])
     result["status"] = "ok"
     result["full_features_seconds"] = full_seconds
@@ -1217,8 +1217,14 @@ def incremental_tables(manifest_path: Path) -> list[str]:
     )
 
 
-def rows_differing(built: Path, reference: Path, tables: Sequence[str]) -> dict[str, int]:
-    """Per table, the rows of one warehouse not in the other, both ways (``except all``)."""
+def as_of_dates_differing(built: Path, reference: Path, tables: Sequence[str]) -> dict[str, int]:
+    """Per table, how many as-of dates hold different rows in the two warehouses.
+
+    Each side's rows of a date are summarised by their count and the sum of their row hashes
+    (a multiset fingerprint: any changed, missing or extra row changes it, bar a 64-bit hash
+    collision). One scan per table: at 1M leads an exact ``except all`` both ways took about
+    20 minutes for the seven feature tables.
+    """
     con = duckdb.connect()
     try:
         con.execute("set threads = 2")
@@ -1226,14 +1232,24 @@ def rows_differing(built: Path, reference: Path, tables: Sequence[str]) -> dict[
         con.execute(f"attach '{reference}' as reference (read_only)")
         differing = {}
         for table in tables:
+            sides = {
+                side: f"""
+                    select as_of_date, count(*) as row_count, sum(hash(t)::hugeint) as row_hashes
+                    from {side}.{table} as t
+                    group by as_of_date
+                """
+                for side in ("built", "reference")
+            }
             differing[table] = int(
                 con.execute(
                     f"""
-                    select count(*) from (
-                        (select * from built.{table} except all select * from reference.{table})
-                        union all
-                        (select * from reference.{table} except all select * from built.{table})
-                    )
+                    with built_dates as ({sides["built"]}),
+                    reference_dates as ({sides["reference"]})
+                    select count(*)
+                    from built_dates
+                    full join reference_dates using (as_of_date)
+                    where built_dates.row_count is distinct from reference_dates.row_count
+                        or built_dates.row_hashes is distinct from reference_dates.row_hashes
                     """
                 ).fetchall()[0][0]
             )
@@ -1556,13 +1572,17 @@ def _render_incremental(incremental: Mapping[str, Any]) -> list[str]:
         f"{_fmt(incremental.get('full_features_seconds'), 1)} s from empty: "
         f"**{_fmt(incremental.get('fraction'), 3)}** of a full build."
     )
-    differing = incremental.get("rows_differing_from_full_build")
+    differing = incremental.get("as_of_dates_differing_from_full_build")
     if differing:
         if "error" in differing:
             lines += ["", f"Comparing the rebuild with the full build failed: {differing['error']}"]
         else:
             total = sum(differing.values())
-            verdict = "the same rows" if total == 0 else f"**{total:,} rows differ**"
+            verdict = (
+                "the same rows on every as-of date"
+                if total == 0
+                else f"**different rows on {total:,} table-dates**"
+            )
             lines += [
                 "",
                 f"The rebuild's incremental models against the scale's build from empty: "

@@ -250,7 +250,7 @@ def test_render_markdown_carries_the_json_numbers() -> None:
             "rebuild_seconds": 19.5,
             "full_features_seconds": 24.0,
             "fraction": 0.8125,
-            "rows_differing_from_full_build": {"marts.fct_a": 0, "marts.fct_b": 3},
+            "as_of_dates_differing_from_full_build": {"marts.fct_a": 0, "marts.fct_b": 3},
             "rebuild_slowest_models": [{"name": "fct_a", "seconds": 2.5}],
         },
     }
@@ -261,7 +261,7 @@ def test_render_markdown_carries_the_json_numbers() -> None:
     assert "| fct_x | features | 3.25 | ok |" in text
     assert "**0.812** of a full build" in text
     assert "**8.33x** time" in text
-    assert "**3 rows differ** (marts.fct_a 0, marts.fct_b 3)" in text
+    assert "**different rows on 3 table-dates** (marts.fct_a 0, marts.fct_b 3)" in text
     assert "- `fct_a` 2.5 s" in text
     assert "| rebuild after a new day / full features | 100,000 leads | 0.81 | <= 0.1 | MISS |" in (
         text
@@ -318,7 +318,7 @@ def test_scoring_routes_take_turns_and_keep_their_best_time(monkeypatch) -> None
     assert best == {"lower_bound": 2, "scoring_path": 2}
 
 
-def test_incremental_tables_and_rows_differing(tmp_path: Path) -> None:
+def test_incremental_tables_and_as_of_dates_differing(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.json"
     node = {"resource_type": "model", "schema": "marts", "config": {"enabled": True}}
     manifest.write_text(
@@ -348,13 +348,31 @@ def test_incremental_tables_and_rows_differing(tmp_path: Path) -> None:
     )
     assert bench.incremental_tables(manifest) == ["marts.fct_a", "marts.fct_b"]
 
-    for name, rows in (("built", [1, 2, 2, 3]), ("reference", [1, 2, 3, 4])):
+    # fct_a: the same rows in another order. fct_b: on 2025-01-06 a value changed, on
+    # 2025-01-13 a row is doubled, on 2025-01-20 nothing differs, 2025-01-27 is only built.
+    sides = {
+        "built": (
+            [("2025-01-06", 2), ("2025-01-06", 1)],
+            [
+                ("2025-01-06", 5),
+                ("2025-01-13", 1),
+                ("2025-01-13", 1),
+                ("2025-01-20", 7),
+                ("2025-01-27", 1),
+            ],
+        ),
+        "reference": (
+            [("2025-01-06", 1), ("2025-01-06", 2)],
+            [("2025-01-06", 6), ("2025-01-13", 1), ("2025-01-20", 7)],
+        ),
+    }
+    for name, (rows_a, rows_b) in sides.items():
         with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
             con.execute("create schema marts")
-            con.execute("create table marts.fct_a as select unnest([1, 2]) as x")
-            con.execute(f"create table marts.fct_b as select unnest({rows}) as x")
-    differing = bench.rows_differing(
+            for table, rows in (("fct_a", rows_a), ("fct_b", rows_b)):
+                con.execute(f"create table marts.{table} (as_of_date date, x integer)")
+                con.executemany(f"insert into marts.{table} values (?, ?)", rows)
+    differing = bench.as_of_dates_differing(
         tmp_path / "built.duckdb", tmp_path / "reference.duckdb", ["marts.fct_a", "marts.fct_b"]
     )
-    # fct_b: a second 2 in one, a 4 in the other.
-    assert differing == {"marts.fct_a": 0, "marts.fct_b": 2}
+    assert differing == {"marts.fct_a": 0, "marts.fct_b": 3}
