@@ -1,17 +1,20 @@
 -- Every activity metric of lead_activity_metrics() over its windows, as of each spine date:
 -- running total at the last active day before the date, minus the running total at the
 -- last active day before the window opened (as-of joins; no spine-by-event join).
--- The as-of joins are chained: each adds its window's running totals to the row the one before
--- it produced, so no join back by (lead_id, as_of_date) is needed. At 1M leads that is 144 s
--- against 410-658 s for one as-of join per window joined back to the totals.
+-- Each window's as-of join carries only the spine row number and that window's running
+-- totals; the windows are joined back to the totals by that integer. At 1M leads (13.75M
+-- spine rows) that is 81 s against 104 s for as-of joins chained on the whole row, and
+-- 410-658 s for a join back by (lead_id, as_of_date).
 -- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
 {{ config(**incremental_by_as_of_date_config()) }}
 {%- set metrics = lead_activity_metrics() %}
 {%- set windows = lead_activity_windows() %}
 {%- set half_life = var('lead_scoring__engagement_half_life_days') %}
 
-with spine as (
+-- Materialized: the row number is drawn once, and every window joins back to it.
+with spine as materialized (
     select
+        row_number() over () as spine_row,
         lead_id,
         as_of_date
     from {{ ref('int_lead_as_of_dates') }}
@@ -24,6 +27,7 @@ cumulated as (
 
 as_of_totals as (
     select
+        spine.spine_row,
         spine.lead_id,
         spine.as_of_date,
         cumulated.activity_date as last_activity_date,
@@ -43,7 +47,6 @@ as_of_totals as (
             and spine.as_of_date > cumulated.activity_date
 ),
 
-{%- set previous = namespace(cte='as_of_totals') %}
 {%- for window in windows %}
 
 totals_before_{{ window }}d as (
@@ -51,13 +54,13 @@ totals_before_{{ window }}d as (
         {%- for name, metric in metrics.items() if window in metric.windows %}
         coalesce(cumulated.cumulative_{{ name }}, 0) as before_{{ window }}d_{{ name }},
         {%- endfor %}
-        {{ previous.cte }}.*
-    from {{ previous.cte }}
-    asof left join cumulated
-        on {{ previous.cte }}.lead_id = cumulated.lead_id
-            and {{ previous.cte }}.as_of_date - {{ window }} > cumulated.activity_date
+        spine.spine_row
+    from spine
+    -- The table itself, not the cumulated CTE: the scan reads only this window's columns.
+    asof left join {{ ref('int_lead_activity_days_cumulated') }} as cumulated
+        on spine.lead_id = cumulated.lead_id
+            and spine.as_of_date - {{ window }} > cumulated.activity_date
 ),
-{%- set previous.cte = 'totals_before_' ~ window ~ 'd' %}
 {%- endfor %}
 
 windowed as (
@@ -91,7 +94,14 @@ windowed as (
             ),
             9
         ) as engagement_index
-    from {{ previous.cte }}
+    from as_of_totals
+    -- sqlfluff places joins rendered by a loop at the file's margin.
+    -- noqa: disable=LT02
+    {%- for window in windows %}
+    inner join totals_before_{{ window }}d
+        on as_of_totals.spine_row = totals_before_{{ window }}d.spine_row
+    {%- endfor %}
+    -- noqa: enable=LT02
 )
 
 select * from windowed
