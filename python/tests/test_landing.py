@@ -78,16 +78,21 @@ def test_lines_land_parse_or_are_quarantined_for_their_reason(tmp_path: Path):
     warehouse = build_staging(raw_folder(tmp_path, content), tmp_path)
     con = duckdb.connect(str(warehouse), read_only=True)
     landed = con.execute(
-        "select raw_line_number, quarantine_reasons, account_name from staging.base_crm__accounts "
-        "order by raw_line_number"
+        "select raw_line_number, quarantine_reasons, account_name, raw_line "
+        "from staging.base_crm__accounts order by raw_line_number"
     ).fetchall()
     assert len(landed) == len(LINES)
-    for (line_number, reasons, name), (line, want_reasons, want_name) in zip(
+    for (line_number, reasons, name, raw_line), (line, want_reasons, want_name) in zip(
         landed, LINES, strict=True
     ):
         assert reasons == sorted(want_reasons), (line_number, line)
-        if not want_reasons:
+        if want_reasons:
+            # A quarantined line is kept exactly as it arrived, to be fixed at the source.
+            assert raw_line == line, (line_number, line)
+        else:
+            # A clean line is its typed columns; its text is not kept twice.
             assert name == want_name
+            assert raw_line is None, (line_number, line)
     clean = con.execute("select count(*) from staging.stg_crm__accounts").fetchall()[0][0]
     quarantined = con.execute(
         "select count(*) from staging.stg_crm__accounts_quarantine"
