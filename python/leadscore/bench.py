@@ -82,6 +82,10 @@ TARGETS: dict[str, float] = {
 
 # Threads of the train stage: it runs alone, so both cores of the reference machine are free.
 DEFAULT_TRAIN_THREADS = 2
+# dbt threads of the dbt stages (LEAD_SCORING_DBT_THREADS). At 1M leads two models side by
+# side share DuckDB's memory limit and both cores, and spill: the features stage took 542 s
+# on dbt's 2 threads against 470 s on 1 (docs/benchmark.md).
+DEFAULT_DBT_THREADS = 1
 PIPELINE_STAGES: tuple[str, ...] = ("features", "train", "score", "monitoring", "publish")
 DBT_STAGE_ARGS: dict[str, list[str]] = {
     "features": ["--exclude", "tag:scoring+", "tag:monitoring"],
@@ -704,6 +708,7 @@ class BenchOptions:
     duckdb_memory_limit: str | None = None
     stage_memory_limit: float | None = None
     train_threads: int = DEFAULT_TRAIN_THREADS
+    dbt_threads: int = DEFAULT_DBT_THREADS
 
     def leads(self, scale: float) -> int:
         """Leads at a scale."""
@@ -729,7 +734,12 @@ def run_stage_process(
     )
 
 
-def scale_env(root: Path, project_dir: Path, profiles_dir: Path | None = None) -> dict[str, str]:
+def scale_env(
+    root: Path,
+    project_dir: Path,
+    profiles_dir: Path | None = None,
+    dbt_threads: int | None = None,
+) -> dict[str, str]:
     """The environment of every stage of one scale: its own files and folders.
 
     Parameters
@@ -740,7 +750,11 @@ def scale_env(root: Path, project_dir: Path, profiles_dir: Path | None = None) -
         The dbt project.
     profiles_dir:
         Where ``profiles.yml`` is (default: the project's own).
+    dbt_threads:
+        dbt's threads (``LEAD_SCORING_DBT_THREADS``, read by ``profiles.yml``); default the
+        environment's, else the profile's 2.
     """
+    threads = {} if dbt_threads is None else {"LEAD_SCORING_DBT_THREADS": str(dbt_threads)}
     return {
         **os.environ,
         "DBT_PROFILES_DIR": str(profiles_dir or project_dir),
@@ -753,6 +767,7 @@ def scale_env(root: Path, project_dir: Path, profiles_dir: Path | None = None) -
         "LEAD_SCORING_SERVING_PATH": str(root / "serving.duckdb"),
         "DBT_TARGET_PATH": str(root / "target"),
         "DBT_LOG_PATH": str(root / "logs" / "dbt"),
+        **threads,
     }
 
 
@@ -1009,7 +1024,7 @@ def run_scale(options: BenchOptions, scale: float) -> dict[str, Any]:
     world = ensure_world(options, leads)
     entry["world"] = world
     _reset_dir(root)
-    env = scale_env(root, options.project_dir, _profiles_for(options, root))
+    env = scale_env(root, options.project_dir, _profiles_for(options, root), options.dbt_threads)
     entry["paths"] = {
         key: env[key]
         for key in (
@@ -1168,7 +1183,7 @@ def run_incremental(options: BenchOptions, scale_entry: Mapping[str, Any]) -> di
         result.update(status=f"failed: cutting the last day: {error}")
         return result
     result["cut"] = {**cut, "seconds": round(time.perf_counter() - started, 3), "dir": str(cut_dir)}
-    env = scale_env(root, options.project_dir, _profiles_for(options, root))
+    env = scale_env(root, options.project_dir, _profiles_for(options, root), options.dbt_threads)
     truth = bool(scale_entry.get("ground_truth"))
     full_vars = world_vars(world_dir, truth, options.extra_vars)
     # The ground truth stays the full world's: it is not part of what a new day changes.
@@ -1407,7 +1422,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             f"{settings.get('ground_truth')}, DuckDB memory limit of the dbt stages "
             f"{settings.get('duckdb_memory_limit') or 'the profile default (80% of memory)'}, "
             f"stage memory limit {_fmt(settings.get('stage_memory_limit_gib'), 1)} GiB, "
-            f"training threads {settings.get('train_threads', 1)}."
+            f"training threads {settings.get('train_threads', 1)}, "
+            f"dbt threads {settings.get('dbt_threads') or 'the profile default (2)'}."
         )
     lines.append("")
     machine = report.get("machine") or {}
@@ -1717,6 +1733,13 @@ def build_parser() -> argparse.ArgumentParser:
         "both cores of the reference machine are free)",
     )
     parser.add_argument(
+        "--dbt-threads",
+        type=int,
+        default=DEFAULT_DBT_THREADS,
+        help="dbt threads of the dbt stages (default %(default)s: at 1M leads two heavy models "
+        "side by side spill past the memory limit)",
+    )
+    parser.add_argument(
         "--duckdb-memory-limit",
         default=None,
         help="DuckDB memory_limit of the dbt stages, e.g. 4GB (default: the project profile, "
@@ -1755,6 +1778,7 @@ def options_from(args: argparse.Namespace, project_dir: Path) -> BenchOptions:
         stage_timeout=args.stage_timeout,
         duckdb_memory_limit=args.duckdb_memory_limit,
         train_threads=args.train_threads,
+        dbt_threads=args.dbt_threads,
         stage_memory_limit=default_memory_guard()
         if args.stage_memory_limit is None
         else (args.stage_memory_limit or None),
@@ -1809,6 +1833,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "duckdb_memory_limit": options.duckdb_memory_limit,
             "stage_memory_limit_gib": options.stage_memory_limit,
             "train_threads": options.train_threads,
+            "dbt_threads": options.dbt_threads,
         },
         "targets": dict(TARGETS),
         "scales": [],

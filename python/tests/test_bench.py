@@ -286,6 +286,34 @@ def test_write_profile_sets_the_memory_limit_and_keeps_the_rest(tmp_path: Path) 
     assert written["p"]["target"] == "dev"
 
 
+def test_the_dbt_threads_reach_dbt_through_the_project_profile(tmp_path: Path) -> None:
+    # The real profile and dbt: the bench's environment sets LEAD_SCORING_DBT_THREADS, which
+    # profiles.yml reads; without it the profile's default of 2 applies.
+    import subprocess
+
+    project = bench.PROJECT_ROOT
+    seen = {}
+    for threads in (1, None):
+        env = bench.scale_env(tmp_path / f"scale_{threads}", project, dbt_threads=threads)
+        if threads is None:
+            env.pop("LEAD_SCORING_DBT_THREADS", None)
+        else:
+            assert env["LEAD_SCORING_DBT_THREADS"] == "1"
+        (tmp_path / f"scale_{threads}").mkdir()
+        run = subprocess.run(
+            [bench.dbt_executable(), "seed", "--select", "activity_types"],
+            env=env,
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        seen[threads] = [line for line in run.stdout.splitlines() if "Concurrency" in line]
+    assert "Concurrency: 1 threads" in seen[1][0]
+    assert "Concurrency: 2 threads" in seen[None][0]
+
+
 def test_scoring_routes_take_turns_and_keep_their_best_time(monkeypatch) -> None:
     clock = iter(range(1000))
     monkeypatch.setattr(scoring_benchmark.time, "perf_counter", lambda: next(clock))
