@@ -82,10 +82,12 @@ TARGETS: dict[str, float] = {
 
 # Threads of the train stage: it runs alone, so both cores of the reference machine are free.
 DEFAULT_TRAIN_THREADS = 2
-# dbt threads of the dbt stages (LEAD_SCORING_DBT_THREADS). At 1M leads two models side by
-# side share DuckDB's memory limit and both cores, and spill: the features stage took 542 s
-# on dbt's 2 threads against 470 s on 1 (docs/benchmark.md).
-DEFAULT_DBT_THREADS = 1
+# dbt threads of the dbt stages (LEAD_SCORING_DBT_THREADS) when --dbt-threads is not given:
+# 1 from this many leads, else the profile's 2. At 1M leads two models side by side share
+# DuckDB's memory limit and both cores, and spill: the features stage took 542 s on dbt's 2
+# threads against 470 s on 1. At 100k most nodes are small and 2 threads hide dbt's own time
+# per node: 56 s against 76 s (docs/benchmark.md).
+ONE_DBT_THREAD_FROM_LEADS = 500_000
 PIPELINE_STAGES: tuple[str, ...] = ("features", "train", "score", "monitoring", "publish")
 DBT_STAGE_ARGS: dict[str, list[str]] = {
     "features": ["--exclude", "tag:scoring+", "tag:monitoring"],
@@ -708,11 +710,17 @@ class BenchOptions:
     duckdb_memory_limit: str | None = None
     stage_memory_limit: float | None = None
     train_threads: int = DEFAULT_TRAIN_THREADS
-    dbt_threads: int = DEFAULT_DBT_THREADS
+    dbt_threads: int | None = None
 
     def leads(self, scale: float) -> int:
         """Leads at a scale."""
         return round(scale * self.leads_at_1x)
+
+    def dbt_threads_for(self, leads: int) -> int:
+        """dbt's threads at ``leads``: ``dbt_threads``, else 1 from ONE_DBT_THREAD_FROM_LEADS."""
+        if self.dbt_threads is not None:
+            return self.dbt_threads
+        return 1 if leads >= ONE_DBT_THREAD_FROM_LEADS else 2
 
 
 def run_stage_process(
@@ -1020,11 +1028,17 @@ def run_scale(options: BenchOptions, scale: float) -> dict[str, Any]:
     leads = options.leads(scale)
     root = options.out / str(leads)
     print(f"[bench] scale {scale:g}: {leads:,} leads", flush=True)
-    entry: dict[str, Any] = {"scale": scale, "leads": leads, "dir": str(root)}
+    entry: dict[str, Any] = {
+        "scale": scale,
+        "leads": leads,
+        "dir": str(root),
+        "dbt_threads": options.dbt_threads_for(leads),
+    }
     world = ensure_world(options, leads)
     entry["world"] = world
     _reset_dir(root)
-    env = scale_env(root, options.project_dir, _profiles_for(options, root), options.dbt_threads)
+    threads = options.dbt_threads_for(leads)
+    env = scale_env(root, options.project_dir, _profiles_for(options, root), threads)
     entry["paths"] = {
         key: env[key]
         for key in (
@@ -1183,7 +1197,8 @@ def run_incremental(options: BenchOptions, scale_entry: Mapping[str, Any]) -> di
         result.update(status=f"failed: cutting the last day: {error}")
         return result
     result["cut"] = {**cut, "seconds": round(time.perf_counter() - started, 3), "dir": str(cut_dir)}
-    env = scale_env(root, options.project_dir, _profiles_for(options, root), options.dbt_threads)
+    threads = options.dbt_threads_for(leads)
+    env = scale_env(root, options.project_dir, _profiles_for(options, root), threads)
     truth = bool(scale_entry.get("ground_truth"))
     full_vars = world_vars(world_dir, truth, options.extra_vars)
     # The ground truth stays the full world's: it is not part of what a new day changes.
@@ -1423,7 +1438,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             f"{settings.get('duckdb_memory_limit') or 'the profile default (80% of memory)'}, "
             f"stage memory limit {_fmt(settings.get('stage_memory_limit_gib'), 1)} GiB, "
             f"training threads {settings.get('train_threads', 1)}, "
-            f"dbt threads {settings.get('dbt_threads') or 'the profile default (2)'}."
+            f"dbt threads {settings.get('dbt_threads') or _AUTO_DBT_THREADS}."
         )
     lines.append("")
     machine = report.get("machine") or {}
@@ -1479,7 +1494,9 @@ def _render_scale(entry: Mapping[str, Any]) -> list[str]:
     if world.get("seconds") is not None:
         generated = f"{generated} in {_fmt(world['seconds'], 1)} s"
     truth = entry.get("ground_truth_note") or ("on" if entry.get("ground_truth") else "off")
-    lines.append(f"World `{world.get('dir')}`: {generated}; ground truth {truth}.")
+    threads = entry.get("dbt_threads")
+    threads_note = f"; dbt threads {threads}" if threads is not None else ""
+    lines.append(f"World `{world.get('dir')}`: {generated}; ground truth {truth}{threads_note}.")
     lines.append("")
     lines += _table(list(counts), [list(counts.values())])
     lines += ["", "### Stages", ""]
@@ -1657,6 +1674,9 @@ def parse_scales(text: str) -> tuple[float, ...]:
     return scales
 
 
+_AUTO_DBT_THREADS = f"1 from {ONE_DBT_THREAD_FROM_LEADS:,} leads, else 2"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m leadscore.bench`` parser."""
     parser = argparse.ArgumentParser(
@@ -1735,9 +1755,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dbt-threads",
         type=int,
-        default=DEFAULT_DBT_THREADS,
-        help="dbt threads of the dbt stages (default %(default)s: at 1M leads two heavy models "
-        "side by side spill past the memory limit)",
+        default=None,
+        help=f"dbt threads of the dbt stages (default: {_AUTO_DBT_THREADS}; at 1M leads two "
+        "heavy models side by side spill past the memory limit)",
     )
     parser.add_argument(
         "--duckdb-memory-limit",

@@ -286,6 +286,20 @@ def test_write_profile_sets_the_memory_limit_and_keeps_the_rest(tmp_path: Path) 
     assert written["p"]["target"] == "dev"
 
 
+def test_dbt_threads_are_one_from_half_a_million_leads_unless_given() -> None:
+    args = bench.build_parser().parse_args([])
+    options = bench.options_from(args, bench.PROJECT_ROOT)
+    assert options.dbt_threads is None
+    assert options.dbt_threads_for(100_000) == 2
+    assert options.dbt_threads_for(499_999) == 2
+    assert options.dbt_threads_for(500_000) == 1
+    assert options.dbt_threads_for(1_000_000) == 1
+    given = bench.options_from(
+        bench.build_parser().parse_args(["--dbt-threads", "2"]), bench.PROJECT_ROOT
+    )
+    assert given.dbt_threads_for(1_000_000) == 2
+
+
 def test_the_dbt_threads_reach_dbt_through_the_project_profile(tmp_path: Path) -> None:
     # The real profile and dbt: the bench's environment sets LEAD_SCORING_DBT_THREADS, which
     # profiles.yml reads; without it the profile's default of 2 applies.
