@@ -1,5 +1,17 @@
 -- Each lead's activities rolled up to one row per active day, with running totals, so any
 -- window as of any date is a difference of two running totals (found with as-of joins).
+-- Incremental by lead: a build on a warehouse that holds the table rebuilds only the leads
+-- whose activities changed (a new day, late or removed rows, a changed seed), found by a
+-- per-lead count and fingerprint of their classified activities; every other lead keeps its
+-- rows. A lead is rebuilt whole, with the same SQL as a build from empty, so its rows are the
+-- same. Leads left without any activity are deleted by the post-hook.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='lead_id',
+    on_schema_change='fail',
+    post_hook=["{{ delete_leads_without_activities() }}"],
+) }}
 {%- set metrics = lead_activity_metrics() %}
 {%- set half_life = var('lead_scoring__engagement_half_life_days') %}
 
@@ -41,6 +53,59 @@ classified_activities as (
     left join page_categories on activities.page_category = page_categories.page_category
 ),
 
+fingerprinted_activities as (
+    select
+        *,
+        -- Everything a row of this table is computed from, hashed: summed per lead, a change
+        -- to any of a lead's activities (or to its classification) changes the lead's sum.
+        hash(
+            lead_id, activity_date, activity_type, page_category, is_high_intent_page, is_engagement
+        ) as activity_fingerprint
+    from classified_activities
+),
+
+{%- if is_incremental() %}
+
+staged_leads as (
+    select
+        lead_id,
+        count(*) as activities,
+        sum(activity_fingerprint) as activities_fingerprint
+    from fingerprinted_activities
+    group by lead_id
+),
+
+held_leads as (
+    select
+        lead_id,
+        sum(activities) as activities,
+        sum(activities_fingerprint) as activities_fingerprint
+    from {{ this }}
+    group by lead_id
+),
+
+leads_to_build as (
+    select staged_leads.lead_id
+    from staged_leads
+    left join held_leads on staged_leads.lead_id = held_leads.lead_id
+    where
+        held_leads.lead_id is null
+        or staged_leads.activities != held_leads.activities
+        or staged_leads.activities_fingerprint != held_leads.activities_fingerprint
+),
+
+activities_to_build as (
+    select fingerprinted_activities.*
+    from fingerprinted_activities
+    semi join leads_to_build on fingerprinted_activities.lead_id = leads_to_build.lead_id
+),
+{%- else %}
+
+activities_to_build as (
+    select * from fingerprinted_activities
+),
+{%- endif %}
+
 activity_days as (
     select
         lead_id,
@@ -48,8 +113,9 @@ activity_days as (
         {%- for name, metric in metrics.items() %}
         count(*) filter (where {{ metric.condition }}) as {{ name }},
         {%- endfor %}
-        count(*) as activities
-    from classified_activities
+        count(*) as activities,
+        sum(activity_fingerprint) as activities_fingerprint
+    from activities_to_build
     group by lead_id, activity_date
 ),
 
@@ -79,7 +145,10 @@ cumulated as (
         -- the engagement decayed to that date.
         sum(
             engagements * pow(2.0, (activity_date - first_activity_date) / {{ half_life }})
-        ) over lead_days as cumulative_weighted_engagements
+        ) over lead_days as cumulative_weighted_engagements,
+        -- This day's own activities and fingerprint: what the incremental build compares.
+        cast(activities as integer) as activities,
+        activities_fingerprint
     from activity_days_with_firsts
     window lead_days as (
         partition by lead_id order by activity_date rows between unbounded preceding and current row
