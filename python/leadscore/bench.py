@@ -1236,13 +1236,20 @@ def run_incremental(options: BenchOptions, scale_entry: Mapping[str, Any]) -> di
 
 
 def incremental_tables(manifest_path: Path) -> list[str]:
-    """``schema.table`` of every incremental model in a dbt ``manifest.json``, sorted."""
+    """``schema.table`` of every incremental model keyed by ``as_of_date`` in a dbt
+    ``manifest.json``, sorted.
+
+    The running totals, incremental by lead, are left out: their weighted running sum of
+    doubles may differ in the last bits from a build from empty (``test_incremental.py``
+    proves every other column equal, and that sum within 1e-12).
+    """
     manifest = json.loads(manifest_path.read_text())
     return sorted(
         f"{node['schema']}.{node.get('alias') or node['name']}"
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model"
         and node["config"].get("materialized") == "incremental"
+        and node["config"].get("unique_key") == "as_of_date"
         and node["config"].get("enabled", True)
     )
 

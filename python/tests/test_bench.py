@@ -370,12 +370,17 @@ def test_incremental_tables_and_as_of_dates_differing(tmp_path: Path) -> None:
                     "model.p.fct_b": {
                         **node,
                         "name": "fct_b",
-                        "config": {"materialized": "incremental"},
+                        "config": {"materialized": "incremental", "unique_key": "as_of_date"},
                     },
                     "model.p.fct_a": {
                         **node,
                         "name": "fct_a",
-                        "config": {"materialized": "incremental"},
+                        "config": {"materialized": "incremental", "unique_key": "as_of_date"},
+                    },
+                    "model.p.int_by_lead": {
+                        **node,
+                        "name": "int_by_lead",
+                        "config": {"materialized": "incremental", "unique_key": "lead_id"},
                     },
                     "model.p.fct_t": {**node, "name": "fct_t", "config": {"materialized": "table"}},
                     "test.p.t": {
