@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from leadscore.config import DEMO_WORLD, Settings
-from leadscore.dbt import run_dbt
+from leadscore.dbt import DbtError, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -197,10 +197,12 @@ def earlier_export(source: Path, target: Path) -> dict[str, str]:
     return {"late": fields[late][1], "rewritten": fields[rewritten][1], "last_day": last_day}
 
 
-def build_running_totals(warehouse: Path, raw_path: Path) -> None:
+def build_running_totals(
+    warehouse: Path, raw_path: Path, extra_vars: dict[str, object] | None = None
+) -> None:
     """``dbt build`` of the running totals and what they read, then the running totals' tests."""
     settings = Settings.in_folder(warehouse.parent, warehouse.name)
-    dbt_vars = {"lead_scoring__raw_path": str(raw_path)}
+    dbt_vars = {"lead_scoring__raw_path": str(raw_path), **(extra_vars or {})}
     run_dbt(
         "build",
         settings,
@@ -293,3 +295,55 @@ def test_running_totals_rebuild_only_changed_leads_and_equal_a_build_from_empty(
             """
         ).fetchall()[0][0]
     assert worst < 1e-12
+
+
+def test_running_totals_rebuild_every_lead_when_the_half_life_changes(tmp_path: Path, capfd):
+    warehouse = tmp_path / "incremental" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    build_running_totals(warehouse, DEMO_WORLD)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"update {RUNNING_TOTALS} set cumulative_weighted_engagements = -1")
+
+    # The same activities, another half-life: every row is computed with the new one.
+    half_life = 5
+    build_running_totals(
+        warehouse, DEMO_WORLD, {"lead_scoring__engagement_half_life_days": half_life}
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        stale, worst = con.execute(
+            f"""
+            with days as (
+                select
+                    *,
+                    cumulative_weighted_engagements - coalesce(
+                        lag(cumulative_weighted_engagements) over lead_days, 0
+                    ) as weighted_engagements,
+                    cumulative_engagements
+                    - coalesce(lag(cumulative_engagements) over lead_days, 0) as engagements
+                from {RUNNING_TOTALS}
+                window lead_days as (partition by lead_id order by activity_date)
+            )
+            select
+                count(*) filter (where cumulative_weighted_engagements = -1),
+                max(
+                    abs(
+                        weighted_engagements
+                        - engagements
+                        * pow(2.0, (activity_date - first_activity_date) / {half_life})
+                    )
+                    / greatest(abs(cumulative_weighted_engagements), 1)
+                )
+            from days
+            """
+        ).fetchall()[0]
+        assert stale == 0, "a lead kept rows computed with the old half-life"
+        assert worst < 1e-9
+
+        # A table built before the incremental build's columns existed: told, in words.
+        con.execute(f"alter table {RUNNING_TOTALS} drop column activities_fingerprint")
+    capfd.readouterr()
+    with pytest.raises(DbtError):
+        build_running_totals(warehouse, DEMO_WORLD)
+    out = capfd.readouterr().out
+    assert "has no column activities_fingerprint" in out
+    assert "dbt build --full-refresh --select int_lead_activity_days_cumulated+" in out

@@ -4,7 +4,9 @@
 -- whose activities changed (a new day, late or removed rows, a changed seed), found by a
 -- per-lead count and fingerprint of their classified activities; every other lead keeps its
 -- rows. A lead is rebuilt whole, with the same SQL as a build from empty, so its rows are the
--- same. Leads left without any activity are deleted by the post-hook.
+-- same. Leads left without any activity are deleted by the post-hook. A change of the metrics
+-- (lead_activity_metrics) or of the half-life changes every fingerprint, so every lead is
+-- rebuilt by itself; a change of this SQL needs --full-refresh.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -14,6 +16,9 @@
 ) }}
 {%- set metrics = lead_activity_metrics() %}
 {%- set half_life = var('lead_scoring__engagement_half_life_days') %}
+{#- What the rows are computed with besides the activities: in every fingerprint. #}
+{%- set definition_key = local_md5(tojson({'metrics': metrics, 'half_life': half_life})) %}
+{%- do require_incremental_columns(['activities', 'activities_fingerprint']) %}
 
 with activities as (
     select
@@ -57,9 +62,16 @@ fingerprinted_activities as (
     select
         *,
         -- Everything a row of this table is computed from, hashed: summed per lead, a change
-        -- to any of a lead's activities (or to its classification) changes the lead's sum.
+        -- to any of a lead's activities (or to its classification, or to the definitions)
+        -- changes the lead's sum.
         hash(
-            lead_id, activity_date, activity_type, page_category, is_high_intent_page, is_engagement
+            lead_id,
+            activity_date,
+            activity_type,
+            page_category,
+            is_high_intent_page,
+            is_engagement,
+            '{{ definition_key }}'
         ) as activity_fingerprint
     from classified_activities
 ),
