@@ -297,7 +297,9 @@ def test_running_totals_rebuild_only_changed_leads_and_equal_a_build_from_empty(
     assert worst < 1e-12
 
 
-def test_running_totals_rebuild_every_lead_when_the_half_life_changes(tmp_path: Path, capfd):
+def test_running_totals_rebuild_every_lead_on_a_new_half_life_and_refuse_an_old_table(
+    tmp_path: Path, capfd
+):
     warehouse = tmp_path / "incremental" / "warehouse.duckdb"
     warehouse.parent.mkdir()
     build_running_totals(warehouse, DEMO_WORLD)
