@@ -8,7 +8,10 @@
     then picked by header name. A line with an odd number of quotes is flagged
     `unterminated_quote`, a line whose field count differs from the header's
     `wrong_field_count`. A header without one of `columns` fails the build.
-    Parquet: one row per Parquet row, every column cast to text.
+    Parquet: one row per Parquet row, every column cast to text; `raw_line` is the row itself
+    (a struct of every column with its Parquet type), written out as JSON only for the records
+    kept in quarantine (`quarantined_raw_line`). JSON for every row, carried through the
+    duplicate-key window, cost 42-56 s against 31-35 s for 23.7M activities (docs/benchmark.md).
 
     Arguments:
       source_relation: the `source()` relation of the raw file.
@@ -16,7 +19,8 @@
       columns: the contract's column names, in contract order.
 
     Returns columns `raw_line_number` (physical line for CSV, header = line 1; row number
-    for Parquet), `raw_line` (the record as it arrived), `parse_problem` (null when the
+    for Parquet), `raw_line` (the record as it arrived: text for CSV, a struct for Parquet;
+    the model's last select turns it to text with `quarantined_raw_line`), `parse_problem` (null when the
     record parsed), then one text column per contract column.
     -#}
     {%- if var('lead_scoring__raw_format') == 'csv' %}
@@ -94,7 +98,7 @@
     records as (
         select
             row_number() over () as raw_line_number,
-            cast(to_json(raw_rows) as varchar) as raw_line,
+            raw_rows as raw_line,
             cast(null as varchar) as parse_problem,
             {%- for column in columns %}
             cast({{ column }} as varchar) as {{ column }}{{ "," if not loop.last }}
@@ -104,4 +108,20 @@
 
     select * from records
     {%- endif %}
+{%- endmacro %}
+
+
+{% macro quarantined_raw_line(reasons='quarantine_reasons') -%}
+    {#-
+    The `raw_line` column of a base model's last select: the record as it arrived (as text;
+    JSON of the row for Parquet) when it is quarantined, null when it is clean (a clean record
+    is its typed columns and points back to the export by `raw_line_number`).
+      reasons: the column holding the record's quarantine reasons.
+    -#}
+    case
+        when len({{ reasons }}) > 0 then
+            {%- if var('lead_scoring__raw_format') == 'csv' %} raw_line
+            {%- else %} cast(to_json(raw_line) as varchar)
+            {%- endif %}
+    end as raw_line
 {%- endmacro %}

@@ -1,6 +1,6 @@
-"""Landing raw CSV lines through the real dbt models: awkward but legal lines parse, broken
-lines are quarantined for their reason, and a header without a contract column fails the
-build with the file and column named."""
+"""Landing raw CSV lines and Parquet rows through the real dbt models: awkward but legal lines
+parse, broken records are quarantined for their reason with the record as it arrived, and a
+header without a contract column fails the build with the file and column named."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ LINES = [
 ]
 
 
-def build_staging(raw_dir: Path, warehouse_dir: Path) -> Path:
+def build_staging(raw_dir: Path, warehouse_dir: Path, raw_format: str = "csv") -> Path:
     settings = Settings.in_folder(warehouse_dir)
     run_dbt(
         "build",
@@ -61,7 +61,7 @@ def build_staging(raw_dir: Path, warehouse_dir: Path) -> Path:
             "--resource-type",
             "seed",
         ],
-        dbt_vars={"lead_scoring__raw_path": str(raw_dir)},
+        dbt_vars={"lead_scoring__raw_path": str(raw_dir), "lead_scoring__raw_format": raw_format},
     )
     return settings.warehouse_path
 
@@ -106,3 +106,47 @@ def test_a_header_without_a_contract_column_fails_the_build_naming_it(tmp_path: 
     with pytest.raises(DbtError):
         build_staging(raw_folder(tmp_path, content), tmp_path)
     assert 'accounts.csv has no column "created_at" in its header line' in capfd.readouterr().out
+
+
+def test_parquet_rows_land_and_a_quarantined_row_keeps_every_column_as_json(tmp_path: Path):
+    # The CSV lines that split into the header's fields, as a Parquet file with one column
+    # beyond the contract and one typed column: the quarantined rows keep both, as JSON.
+    content = "\n".join([HEADER, *(line for line, _, _ in LINES)]) + "\n"
+    csv_path = tmp_path / "accounts.csv"
+    csv_path.write_text(content, newline="")
+    raw_dir = tmp_path / "raw"
+    raw_dir.mkdir()
+    parquet_path = raw_dir / "accounts.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select *, row_number() over () as export_row
+                from read_csv('{csv_path}', all_varchar = true, header = true,
+                              ignore_errors = true, strict_mode = false)
+            ) to '{parquet_path}' (format parquet)
+            """
+        )
+        rows = con.execute(
+            f"select row_number() over () as n, cast(to_json(r) as varchar) "
+            f"from read_parquet('{parquet_path}') as r"
+        ).fetchall()
+    expected = {n: json_text for n, json_text in rows}
+    warehouse = build_staging(raw_dir, tmp_path / "warehouse", raw_format="parquet")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    landed = con.execute(
+        "select raw_line_number, quarantine_reasons, raw_line "
+        "from staging.base_crm__accounts order by raw_line_number"
+    ).fetchall()
+    assert [n for n, _, _ in landed] == sorted(expected)
+    quarantined = [(n, raw_line) for n, reasons, raw_line in landed if reasons]
+    assert quarantined, "the file holds broken rows"
+    for n, raw_line in quarantined:
+        assert raw_line == expected[n]
+        assert '"export_row":' in raw_line
+    assert all(raw_line is None for _, reasons, raw_line in landed if not reasons)
+    counts = con.execute(
+        "select (select count(*) from staging.stg_crm__accounts), "
+        "(select count(*) from staging.stg_crm__accounts_quarantine)"
+    ).fetchall()[0]
+    assert counts == (len(landed) - len(quarantined), len(quarantined))

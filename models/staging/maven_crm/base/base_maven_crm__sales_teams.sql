@@ -32,5 +32,5 @@ checked as (
 -- (23.7M activity lines: 47 s against 57 s with every line kept; docs/benchmark.md).
 select
     * exclude (problems)
-    replace (case when len(quarantine_reasons) > 0 then raw_line end as raw_line)
+    replace ({{ quarantined_raw_line('quarantine_reasons') }})
 from checked
