@@ -61,3 +61,19 @@
     delete from {{ this }}
     where as_of_date not in (select as_of_date from {{ ref('int_as_of_dates') }})
 {% endmacro %}
+
+
+{#-
+    How many as-of dates of `spine` this run builds (as_of_date_is_to_build), for a model whose
+    best plan depends on it; none when it builds every date (from empty, or at parse time).
+-#}
+{% macro as_of_dates_to_build_count(spine) %}
+    {%- if execute and is_incremental() -%}
+    {%- set counted = run_query(
+        "select count(distinct as_of_date) from " ~ spine
+        ~ " where " ~ as_of_date_is_to_build(spine)
+    ) -%}
+    {{ return(counted.columns[0].values()[0] | int) }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}

@@ -86,7 +86,10 @@ def as_of_dates(warehouse: Path, table: str) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-def test_incremental_builds_equal_builds_from_empty(tmp_path: Path):
+AGGREGATION_LOG = "int_lead_engagement_windows: {} as-of date(s) to build, by aggregation"
+
+
+def test_incremental_builds_equal_builds_from_empty(tmp_path: Path, capfd):
     incremental = tmp_path / "incremental" / "warehouse.duckdb"
     earlier = tmp_path / "earlier" / "warehouse.duckdb"
     later = tmp_path / "later" / "warehouse.duckdb"
@@ -96,6 +99,8 @@ def test_incremental_builds_equal_builds_from_empty(tmp_path: Path):
     build_features(incremental, EARLIER)
     shutil.copy(incremental, earlier)  # the earlier date built from empty
     build_features(later, LATER)
+    # From empty, the engagement windows take the as-of joins (every date) ...
+    assert "by aggregation" not in capfd.readouterr().out
     assert as_of_dates(later, "marts.fct_lead_features") - as_of_dates(
         earlier, "marts.fct_lead_features"
     ) == {"2025-10-20", LATER}
@@ -114,6 +119,8 @@ def test_incremental_builds_equal_builds_from_empty(tmp_path: Path):
     assert marked == 1
 
     build_features(incremental, LATER)
+    # ... and a run of two dates (the new snapshot and the scoring date) the aggregation.
+    assert AGGREGATION_LOG.format(2) in capfd.readouterr().out
     unmarked = f"not (as_of_date = date '{MARKED_DATE}' and lead_id = '{marked_lead}')"
     with duckdb.connect(str(incremental), read_only=True) as con:
         kept = con.execute(
@@ -132,6 +139,7 @@ def test_incremental_builds_equal_builds_from_empty(tmp_path: Path):
 
     # Back to the earlier date (a backtest on the same warehouse): later dates are deleted.
     build_features(incremental, EARLIER)
+    assert AGGREGATION_LOG.format(1) in capfd.readouterr().out
     for table in INCREMENTAL_MODELS:
         where = unmarked if table == "marts.fct_lead_features" else "true"
         assert differing_rows(incremental, earlier, table, where) == 0, table

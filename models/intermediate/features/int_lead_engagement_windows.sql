@@ -6,10 +6,20 @@
 -- spine rows) that is 81 s against 104 s for as-of joins chained on the whole row, and
 -- 410-658 s for a join back by (lead_id, as_of_date).
 -- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
+-- An incremental run of at most two dates (a new day: the scoring date, perhaps a new
+-- snapshot) finds the same rows by aggregation instead: per lead and date, the last running
+-- total before each window opened (arg_max), one hash aggregation over the running totals
+-- instead of one sort-merge as-of join per window. At 1M leads: 12 s against 27 s for one
+-- date, 20 s against 26 s for two; its cost grows with the dates, the joins' do not.
 {{ config(**incremental_by_as_of_date_config()) }}
 {%- set metrics = lead_activity_metrics() %}
 {%- set windows = lead_activity_windows() %}
 {%- set half_life = var('lead_scoring__engagement_half_life_days') %}
+{%- set dates_to_build = as_of_dates_to_build_count(ref('int_lead_as_of_dates')) %}
+{%- set by_aggregation = dates_to_build is not none and dates_to_build <= 2 %}
+{%- if by_aggregation %}
+{{ log(this.identifier ~ ": " ~ dates_to_build ~ " as-of date(s) to build, by aggregation", info=True) }}
+{%- endif %}
 
 -- Materialized: the row number is drawn once, and every window joins back to it.
 with spine as materialized (
@@ -24,6 +34,91 @@ with spine as materialized (
 cumulated as (
     select * from {{ ref('int_lead_activity_days_cumulated') }}
 ),
+
+{%- if by_aggregation %}
+
+as_of_dates as (
+    select distinct as_of_date from spine
+),
+
+-- Per lead and date: the last running totals before the date, and before each window opened.
+totals_at as (
+    select
+        cumulated.lead_id,
+        as_of_dates.as_of_date,
+        arg_max(
+            {
+                'activity_date': cumulated.activity_date,
+                'first_activity_date': cumulated.first_activity_date,
+                'first_engagement_date': cumulated.first_engagement_date,
+                'last_engagement_date': cumulated.last_engagement_date,
+                {%- for name in metrics %}
+                '{{ name }}': cumulated.cumulative_{{ name }},
+                {%- endfor %}
+                'weighted_engagements': cumulated.cumulative_weighted_engagements
+            },
+            cumulated.activity_date
+        ) as at_date,
+        {%- for window in windows %}
+        arg_max(
+            {
+                {%- for name, metric in metrics.items() if window in metric.windows %}
+                '{{ name }}': cumulated.cumulative_{{ name }}{{ "," if not loop.last }}
+                {%- endfor %}
+            },
+            cumulated.activity_date
+        ) filter (where cumulated.activity_date < as_of_dates.as_of_date - {{ window }})
+            as before_{{ window }}d{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_lead_activity_days_cumulated') }} as cumulated
+    inner join as_of_dates
+        on cumulated.activity_date < as_of_dates.as_of_date
+    group by cumulated.lead_id, as_of_dates.as_of_date
+),
+
+spine_totals as materialized (
+    select
+        spine.spine_row,
+        spine.lead_id,
+        spine.as_of_date,
+        totals_at.* exclude (lead_id, as_of_date)
+    from spine
+    left join totals_at
+        on spine.lead_id = totals_at.lead_id
+            and spine.as_of_date = totals_at.as_of_date
+),
+
+as_of_totals as (
+    select
+        spine_row,
+        lead_id,
+        as_of_date,
+        at_date.activity_date as last_activity_date,
+        at_date.first_activity_date,
+        at_date.last_engagement_date,
+        case
+            when at_date.first_engagement_date < as_of_date
+                then at_date.first_engagement_date
+        end as first_engagement_date,
+        {%- for name in metrics %}
+        coalesce(at_date.{{ name }}, 0) as total_{{ name }},
+        {%- endfor %}
+        at_date.weighted_engagements as cumulative_weighted_engagements
+    from spine_totals
+),
+
+{%- for window in windows %}
+
+totals_before_{{ window }}d as (
+    select
+        {%- for name, metric in metrics.items() if window in metric.windows %}
+        coalesce(before_{{ window }}d.{{ name }}, 0) as before_{{ window }}d_{{ name }},
+        {%- endfor %}
+        spine_row
+    from spine_totals
+),
+{%- endfor %}
+{%- else %}
 
 as_of_totals as (
     select
@@ -62,6 +157,7 @@ totals_before_{{ window }}d as (
             and spine.as_of_date - {{ window }} > cumulated.activity_date
 ),
 {%- endfor %}
+{%- endif %}
 
 windowed as (
     select
