@@ -5,10 +5,18 @@
 -- difference.
 -- No spine row is ever joined to individual touches.
 -- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
+-- An incremental run of at most two dates (a new day) aggregates the touches before each
+-- date directly instead (one hash aggregation per lead and date, no running totals and no
+-- as-of joins): the same rows, as int_lead_engagement_windows does for activities.
 {{ config(**incremental_by_as_of_date_config()) }}
 {%- set half_life = var('lead_scoring__attribution_feature_half_life_days') %}
 {%- set channels = var('lead_scoring__attribution_feature_channels') %}
 {%- set channel_groups = channels + ['other'] %}
+{%- set dates_to_build = as_of_dates_to_build_count(ref('int_lead_as_of_dates')) %}
+{%- set by_aggregation = dates_to_build is not none and dates_to_build <= 2 %}
+{%- if by_aggregation %}
+{{ log(this.identifier ~ ": " ~ dates_to_build ~ " as-of date(s) to build, by aggregation", info=True) }}
+{%- endif %}
 
 with spine as (
     select
@@ -62,6 +70,78 @@ touchpoints_grouped as (
     from touchpoints
     inner join lead_first_touches on touchpoints.lead_id = lead_first_touches.lead_id
 ),
+
+{%- if by_aggregation %}
+
+as_of_dates as (
+    select distinct as_of_date from spine
+),
+
+-- Per lead and date, every touch before the date (a touch day before it is a touch before it).
+touches_before as (
+    select
+        touchpoints_grouped.lead_id,
+        as_of_dates.as_of_date,
+        cast(count(*) as integer) as cumulative_touches,
+        cast(count(*) filter (where touchpoints_grouped.is_paid_channel) as integer)
+            as cumulative_paid_touches,
+        cast(count(distinct touchpoints_grouped.channel) as integer) as cumulative_channels,
+        cast(
+            count(*) filter (
+                where touchpoints_grouped.touch_date < as_of_dates.as_of_date - 30
+            ) as integer
+        ) as cumulative_touches_30d_before,
+        arg_max(
+            touchpoints_grouped.channel,
+            {
+                'touched_at': touchpoints_grouped.touched_at,
+                'touchpoint_id': touchpoints_grouped.touchpoint_id
+            }
+        ) as last_channel,
+        {%- for group in channel_groups %}
+        coalesce(
+            sum(touchpoints_grouped.decay_mass)
+                filter (where touchpoints_grouped.channel_group = '{{ group }}'),
+            0.0
+        ) as cumulative_decay_mass_{{ group }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from touchpoints_grouped
+    inner join as_of_dates
+        on touchpoints_grouped.touch_date < as_of_dates.as_of_date
+    group by touchpoints_grouped.lead_id, as_of_dates.as_of_date
+),
+
+as_of_totals as (
+    select
+        spine.lead_id,
+        spine.as_of_date,
+        {%- for group in channel_groups %}
+        touches_before.cumulative_decay_mass_{{ group }},
+        {%- endfor %}
+        touches_before.last_channel,
+        coalesce(touches_before.cumulative_touches, 0) as cumulative_touches,
+        coalesce(touches_before.cumulative_paid_touches, 0) as cumulative_paid_touches,
+        coalesce(touches_before.cumulative_channels, 0) as cumulative_channels,
+        coalesce(touches_before.cumulative_touches_30d_before, 0)
+            as cumulative_touches_30d_before,
+        pow(
+            2.0,
+            -(
+                epoch(cast(spine.as_of_date as timestamp))
+                - epoch(lead_first_touches.first_touched_at)
+            ) / 86400.0 / {{ half_life }}
+        ) as decay_factor,
+        case
+            when lead_first_touches.first_touched_at < spine.as_of_date
+                then lead_first_touches.first_channel
+        end as first_channel
+    from spine
+    left join touches_before
+        on spine.lead_id = touches_before.lead_id
+            and spine.as_of_date = touches_before.as_of_date
+    left join lead_first_touches on spine.lead_id = lead_first_touches.lead_id
+),
+{%- else %}
 
 lead_channel_first_dates as (
     select
@@ -163,6 +243,7 @@ as_of_totals as (
             and as_of_totals_now.as_of_date - 30 > totals_30d_before.touch_date
     left join lead_first_touches on as_of_totals_now.lead_id = lead_first_touches.lead_id
 ),
+{%- endif %}
 
 lead_attribution_features as (
     select
