@@ -64,16 +64,69 @@
 
 
 {#-
-    How many as-of dates of `spine` this run builds (as_of_date_is_to_build), for a model whose
-    best plan depends on it; none when it builds every date (from empty, or at parse time).
+    The as-of dates of `spine` this run builds (as_of_date_is_to_build), as ISO date strings,
+    for a model whose best plan depends on them; none when it builds every date (from empty, or
+    at parse time). `where` narrows them (a condition on `dates`, the spine's rows).
 -#}
-{% macro as_of_dates_to_build_count(spine) %}
+{% macro as_of_dates_to_build(spine, where='true') %}
     {%- if execute and is_incremental() -%}
-    {%- set counted = run_query(
-        "select count(distinct as_of_date) from " ~ spine
-        ~ " where " ~ as_of_date_is_to_build(spine)
+    {%- set found = run_query(
+        "select distinct cast(dates.as_of_date as varchar) from " ~ spine ~ " as dates"
+        ~ " where (" ~ where ~ ") and dates." ~ as_of_date_is_to_build(spine)
+        ~ " order by 1"
     ) -%}
-    {{ return(counted.columns[0].values()[0] | int) }}
+    {{ return(found.columns[0].values() | list) }}
     {%- endif -%}
     {{ return(none) }}
+{% endmacro %}
+
+
+{#- How many as-of dates of `spine` this run builds; none when it builds every date. -#}
+{% macro as_of_dates_to_build_count(spine) %}
+    {%- set dates = as_of_dates_to_build(spine) -%}
+    {{ return(none if dates is none else dates | length) }}
+{% endmacro %}
+
+
+{#-
+    The definition an incremental model's rows were built with (its table comment, written by
+    `record_definition`), or none when the table does not exist or holds none.
+-#}
+{% macro held_definition() %}
+    {%- if execute and is_incremental() -%}
+    {%- set found = run_query(
+        "select comment from duckdb_tables() where database_name = '" ~ this.database
+        ~ "' and schema_name = '" ~ this.schema ~ "' and table_name = '" ~ this.identifier ~ "'"
+    ) -%}
+    {%- if found.rows | length > 0 -%}
+    {{ return(found.columns[0].values()[0]) }}
+    {%- endif -%}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{#- A post-hook: records `definition` (text) as the table's comment, for held_definition. -#}
+{% macro record_definition(definition) %}
+    comment on table {{ this }} is '{{ definition | replace("'", "''") }}'
+{% endmacro %}
+
+
+{#-
+    A post-hook of fct_lead_training_set: deletes the dates that are no longer matured (as_of_date
+    + the label horizon after the scoring date, as after a build at an earlier scoring date) or
+    no longer in the spine.
+-#}
+{% macro delete_dates_not_matured() %}
+    delete from {{ this }}
+    where as_of_date not in (
+        select dates.as_of_date
+        from {{ ref('int_as_of_dates') }} as dates
+        where
+            not dates.is_scoring_date
+            and dates.as_of_date + {{ var('lead_scoring__label_horizon_days') }} <= (
+                select scoring.as_of_date from {{ ref('int_as_of_dates') }} as scoring
+                where scoring.is_scoring_date
+            )
+    )
 {% endmacro %}

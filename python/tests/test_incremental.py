@@ -9,6 +9,7 @@ move, and must really keep the history rows rather than rebuild them.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ INCREMENTAL_MODELS = [
     "intermediate.int_account_signal_windows",
     "marts.fct_account_committee_features",
     "marts.fct_lead_features",
+    "marts.fct_lead_training_set",
 ]
 # Two scoring dates of the demo history, a Monday apart: the later one adds a weekly snapshot
 # (2025-10-20), drops the oldest, and turns the earlier scoring date's rows into history.
@@ -38,21 +40,27 @@ LATER = "2025-10-24"
 MARKED_DATE = "2025-06-02"
 
 
-def build_features(warehouse: Path, scoring_date: str, full_refresh: bool = False) -> None:
+def build_features(
+    warehouse: Path,
+    scoring_date: str,
+    full_refresh: bool = False,
+    select: str = "+fct_lead_training_set",
+    extra_vars: dict[str, object] | None = None,
+) -> None:
     settings = Settings.in_folder(warehouse.parent, warehouse.name)
     run_dbt(
         "build",
         settings,
         args=[
             "--select",
-            "+fct_lead_features",
+            select,
             "--resource-type",
             "model",
             "--resource-type",
             "seed",
             *(["--full-refresh"] if full_refresh else []),
         ],
-        dbt_vars={"lead_scoring__scoring_date": scoring_date},
+        dbt_vars={"lead_scoring__scoring_date": scoring_date, **(extra_vars or {})},
     )
 
 
@@ -98,6 +106,26 @@ def built_by_aggregation(output: str, dates: int) -> list[str]:
     ]
 
 
+def training_dates_built(output: str) -> set[str]:
+    """The dates the training set's log says it built."""
+    found = re.search(
+        r"fct_lead_training_set: \d+ matured date\(s\) to build: ([^\n\x1b]*)", output
+    )
+    assert found, "the training set did not log the dates it built"
+    return {date for date in found.group(1).strip().split(", ") if date}
+
+
+def matured_dates(warehouse: Path, scoring_date: str) -> set[str]:
+    """The snapshot dates whose label horizon (90 days) has closed by the scoring date."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select as_of_date from intermediate.int_as_of_dates "
+            "where not is_scoring_date and as_of_date + 90 <= cast(? as date)",
+            [scoring_date],
+        ).fetchall()
+    return {str(row[0]) for row in rows}
+
+
 def test_incremental_builds_equal_builds_from_empty(tmp_path: Path, capfd):
     incremental = tmp_path / "incremental" / "warehouse.duckdb"
     earlier = tmp_path / "earlier" / "warehouse.duckdb"
@@ -128,8 +156,13 @@ def test_incremental_builds_equal_builds_from_empty(tmp_path: Path, capfd):
     assert marked == 1
 
     build_features(incremental, LATER)
-    # ... and a run of two dates (the new snapshot and the scoring date) the aggregation.
-    assert built_by_aggregation(capfd.readouterr().out, 2) == AGGREGATION_MODELS
+    # ... and a run of two dates (the new snapshot and the scoring date) the aggregation;
+    # the training set builds the newly matured date and the latest one it held.
+    output = capfd.readouterr().out
+    assert built_by_aggregation(output, 2) == AGGREGATION_MODELS
+    # Matured dates it did not hold (a new one, and old ones without rows) and the latest it held.
+    held = as_of_dates(earlier, "marts.fct_lead_training_set")
+    assert training_dates_built(output) == (matured_dates(later, LATER) - held) | {max(held)}
     unmarked = f"not (as_of_date = date '{MARKED_DATE}' and lead_id = '{marked_lead}')"
     with duckdb.connect(str(incremental), read_only=True) as con:
         kept = con.execute(
@@ -148,7 +181,11 @@ def test_incremental_builds_equal_builds_from_empty(tmp_path: Path, capfd):
 
     # Back to the earlier date (a backtest on the same warehouse): later dates are deleted.
     build_features(incremental, EARLIER)
-    assert built_by_aggregation(capfd.readouterr().out, 1) == AGGREGATION_MODELS
+    output = capfd.readouterr().out
+    assert built_by_aggregation(output, 1) == AGGREGATION_MODELS
+    # Going back matures no date: it builds the dates without rows only, and the post-hook
+    # deletes the one matured at the later date.
+    assert training_dates_built(output) == matured_dates(earlier, EARLIER) - held
     for table in INCREMENTAL_MODELS:
         where = unmarked if table == "marts.fct_lead_features" else "true"
         assert differing_rows(incremental, earlier, table, where) == 0, table
@@ -156,6 +193,21 @@ def test_incremental_builds_equal_builds_from_empty(tmp_path: Path, capfd):
     # A full refresh rebuilds history, the marked row included.
     build_features(incremental, EARLIER, full_refresh=True)
     assert differing_rows(incremental, earlier, "marts.fct_lead_features") == 0
+
+    # Another sampling rate changes every training row: the incremental build rebuilds every
+    # date by itself and equals the training set built from empty with that rate.
+    half = {"lead_scoring__negative_sampling_rate": 0.5}
+    build_features(incremental, EARLIER, select="fct_lead_training_set", extra_vars=half)
+    assert "rebuilding every date" in capfd.readouterr().out
+    build_features(
+        earlier, EARLIER, full_refresh=True, select="fct_lead_training_set", extra_vars=half
+    )
+    assert differing_rows(incremental, earlier, "marts.fct_lead_training_set") == 0
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        weights = con.execute(
+            "select distinct sample_weight from marts.fct_lead_training_set where converted = 0"
+        ).fetchall()
+    assert weights == [(2.0,)]
 
 
 # --- The daily running totals: incremental by lead ------------------------------------------
