@@ -81,11 +81,32 @@
 {% endmacro %}
 
 
-{#- How many as-of dates of `spine` this run builds; none when it builds every date. -#}
-{% macro as_of_dates_to_build_count(spine) %}
+{#-
+    Whether this run builds at most two as-of dates of `spine` (a new day: the scoring date,
+    perhaps a new snapshot), when a model's aggregation per lead and date beats its as-of joins,
+    which sort every lead's history whatever the dates. Says so in the dbt log when it does.
+-#}
+{% macro builds_few_as_of_dates(spine) %}
     {%- set dates = as_of_dates_to_build(spine) -%}
-    {{ return(none if dates is none else dates | length) }}
+    {%- if dates is not none and dates | length <= 2 -%}
+    {{ log(this.identifier ~ ": " ~ dates | length ~ " as-of date(s) to build, by aggregation", info=True) }}
+    {{ return(true) }}
+    {%- endif -%}
+    {{ return(false) }}
 {% endmacro %}
+
+
+{#-
+    The condition that a row of int_as_of_dates (aliased `dates`) is a matured snapshot: its
+    label horizon has closed by the scoring date.
+-#}
+{% macro as_of_date_is_matured(dates='dates') %}
+    not {{ dates }}.is_scoring_date
+    and {{ dates }}.as_of_date + {{ var('lead_scoring__label_horizon_days') }} <= (
+        select scoring.as_of_date from {{ ref('int_as_of_dates') }} as scoring
+        where scoring.is_scoring_date
+    )
+{%- endmacro %}
 
 
 {#-
@@ -122,11 +143,6 @@
     where as_of_date not in (
         select dates.as_of_date
         from {{ ref('int_as_of_dates') }} as dates
-        where
-            not dates.is_scoring_date
-            and dates.as_of_date + {{ var('lead_scoring__label_horizon_days') }} <= (
-                select scoring.as_of_date from {{ ref('int_as_of_dates') }} as scoring
-                where scoring.is_scoring_date
-            )
+        where {{ as_of_date_is_matured('dates') }}
     )
 {% endmacro %}

@@ -12,11 +12,7 @@
 {%- set half_life = var('lead_scoring__attribution_feature_half_life_days') %}
 {%- set channels = var('lead_scoring__attribution_feature_channels') %}
 {%- set channel_groups = channels + ['other'] %}
-{%- set dates_to_build = as_of_dates_to_build_count(ref('int_lead_as_of_dates')) %}
-{%- set by_aggregation = dates_to_build is not none and dates_to_build <= 2 %}
-{%- if by_aggregation %}
-{{ log(this.identifier ~ ": " ~ dates_to_build ~ " as-of date(s) to build, by aggregation", info=True) }}
-{%- endif %}
+{%- set by_aggregation = builds_few_as_of_dates(ref('int_lead_as_of_dates')) %}
 
 with spine as (
     select

@@ -15,11 +15,7 @@
 {%- set metrics = lead_activity_metrics() %}
 {%- set windows = lead_activity_windows() %}
 {%- set half_life = var('lead_scoring__engagement_half_life_days') %}
-{%- set dates_to_build = as_of_dates_to_build_count(ref('int_lead_as_of_dates')) %}
-{%- set by_aggregation = dates_to_build is not none and dates_to_build <= 2 %}
-{%- if by_aggregation %}
-{{ log(this.identifier ~ ": " ~ dates_to_build ~ " as-of date(s) to build, by aggregation", info=True) }}
-{%- endif %}
+{%- set by_aggregation = builds_few_as_of_dates(ref('int_lead_as_of_dates')) %}
 
 -- Materialized: the row number is drawn once, and every window joins back to it.
 with spine as materialized (

@@ -29,8 +29,7 @@
 {%- set rebuild_all = held_definition() != definition %}
 {%- set dates_to_build = none if rebuild_all else as_of_dates_to_build(
     ref('int_as_of_dates'),
-    where="not dates.is_scoring_date and dates.as_of_date + " ~ horizon
-        ~ " <= (select as_of_date from " ~ ref('int_as_of_dates') ~ " where is_scoring_date)"
+    where=as_of_date_is_matured('dates'),
 ) %}
 {%- if execute and is_incremental() %}
 {%- if rebuild_all %}
