@@ -85,9 +85,11 @@
     Whether this run builds at most two as-of dates of `spine` (a new day: the scoring date,
     perhaps a new snapshot), when a model's aggregation per lead and date beats its as-of joins,
     which sort every lead's history whatever the dates. Says so in the dbt log when it does.
+    `where` leaves out dates that cost nothing either way (a condition on `dates`, as in
+    as_of_dates_to_build), such as dates before the first lead.
 -#}
-{% macro builds_few_as_of_dates(spine) %}
-    {%- set dates = as_of_dates_to_build(spine) -%}
+{% macro builds_few_as_of_dates(spine, where='true') %}
+    {%- set dates = as_of_dates_to_build(spine, where) -%}
     {%- if dates is not none and dates | length <= 2 -%}
     {{ log(this.identifier ~ ": " ~ dates | length ~ " as-of date(s) to build, by aggregation", info=True) }}
     {{ return(true) }}

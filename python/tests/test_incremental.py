@@ -94,7 +94,11 @@ def as_of_dates(warehouse: Path, table: str) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-AGGREGATION_MODELS = ["int_lead_engagement_windows", "int_lead_attribution_features"]
+AGGREGATION_MODELS = [
+    "int_lead_as_of_dates",
+    "int_lead_engagement_windows",
+    "int_lead_attribution_features",
+]
 
 
 def built_by_aggregation(output: str, dates: int) -> list[str]:
@@ -136,7 +140,7 @@ def test_incremental_builds_equal_builds_from_empty(tmp_path: Path, capfd):
     build_features(incremental, EARLIER)
     shutil.copy(incremental, earlier)  # the earlier date built from empty
     build_features(later, LATER)
-    # From empty, the engagement windows and attribution features take the as-of joins ...
+    # From empty, the spine, engagement windows and attribution features take the as-of joins ...
     assert "by aggregation" not in capfd.readouterr().out
     assert as_of_dates(later, "marts.fct_lead_features") - as_of_dates(
         earlier, "marts.fct_lead_features"

@@ -2,8 +2,16 @@
 -- Historical snapshots keep leads active (an activity or touch) within
 -- lead_scoring__active_within_days before the date; the scoring date keeps every lead.
 -- Incremental: builds only the as-of dates of as_of_date_is_to_build() (macros/features).
+-- A run of at most two dates (a new day) finds each lead's last event before a date by one
+-- aggregation per lead and date; otherwise by an as-of join, which sorts every lead's event
+-- days whatever the dates. The rows are the same.
 {{ config(**incremental_by_as_of_date_config()) }}
 {%- set active_within_days = var('lead_scoring__active_within_days') %}
+{#- Dates before the first lead hold no row whichever way they are built. #}
+{%- set by_aggregation = builds_few_as_of_dates(
+    ref('int_as_of_dates'),
+    where='dates.as_of_date > (select min(created_at) from ' ~ ref('stg_crm__leads') ~ ')',
+) %}
 
 with leads as (
     select
@@ -35,6 +43,51 @@ touchpoints as (
     from {{ ref('stg_crm__touchpoints') }}
 ),
 
+existing_leads as (
+    select
+        leads.lead_id,
+        leads.account_id,
+        as_of_dates.as_of_date,
+        as_of_dates.is_scoring_date
+    from leads
+    inner join as_of_dates
+        on leads.created_at < as_of_dates.as_of_date
+),
+
+{%- if by_aggregation %}
+
+last_events as (
+    select
+        events.lead_id,
+        as_of_dates.as_of_date,
+        max(events.event_date) as last_event_date
+    from (
+        select
+            lead_id,
+            activity_date as event_date
+        from activity_days
+        union all
+        select
+            lead_id,
+            cast(touched_at as date) as event_date
+        from touchpoints
+    ) as events
+    inner join as_of_dates
+        on events.event_date < as_of_dates.as_of_date
+    group by events.lead_id, as_of_dates.as_of_date
+),
+
+with_last_event as (
+    select
+        existing_leads.*,
+        last_events.last_event_date
+    from existing_leads
+    left join last_events
+        on existing_leads.lead_id = last_events.lead_id
+            and existing_leads.as_of_date = last_events.as_of_date
+),
+{%- else %}
+
 lead_event_days as (
     select
         lead_id,
@@ -47,17 +100,6 @@ lead_event_days as (
     from touchpoints
 ),
 
-existing_leads as (
-    select
-        leads.lead_id,
-        leads.account_id,
-        as_of_dates.as_of_date,
-        as_of_dates.is_scoring_date
-    from leads
-    inner join as_of_dates
-        on leads.created_at < as_of_dates.as_of_date
-),
-
 with_last_event as (
     select
         existing_leads.*,
@@ -67,6 +109,7 @@ with_last_event as (
         on existing_leads.lead_id = lead_event_days.lead_id
             and existing_leads.as_of_date > lead_event_days.event_date
 ),
+{%- endif %}
 
 lead_as_of_dates as (
     select
