@@ -43,6 +43,18 @@ touchpoints as (
     from {{ ref('stg_crm__touchpoints') }}
 ),
 
+lead_events as (
+    select
+        lead_id,
+        activity_date as event_date
+    from activity_days
+    union all
+    select
+        lead_id,
+        cast(touched_at as date) as event_date
+    from touchpoints
+),
+
 existing_leads as (
     select
         leads.lead_id,
@@ -61,17 +73,7 @@ last_events as (
         events.lead_id,
         as_of_dates.as_of_date,
         max(events.event_date) as last_event_date
-    from (
-        select
-            lead_id,
-            activity_date as event_date
-        from activity_days
-        union all
-        select
-            lead_id,
-            cast(touched_at as date) as event_date
-        from touchpoints
-    ) as events
+    from lead_events as events
     inner join as_of_dates
         on events.event_date < as_of_dates.as_of_date
     group by events.lead_id, as_of_dates.as_of_date
@@ -88,16 +90,12 @@ with_last_event as (
 ),
 {%- else %}
 
+-- Distinct: fewer rows for the as-of join to sort.
 lead_event_days as (
-    select
+    select distinct
         lead_id,
-        activity_date as event_date
-    from activity_days
-    union
-    select
-        lead_id,
-        cast(touched_at as date) as event_date
-    from touchpoints
+        event_date
+    from lead_events
 ),
 
 with_last_event as (
