@@ -39,11 +39,12 @@
     The filter of a model's spine: `where {{ as_of_date_is_to_build(ref('int_lead_as_of_dates')) }}`.
     `spine` is the relation the model reads its as-of dates from (with is_scoring_date); a
     build from empty (and a unit test) builds every date, so the filter is then `true`.
+    `column` is the as-of date column the filter is on (qualified when the query needs it).
 -#}
-{% macro as_of_date_is_to_build(spine) %}
+{% macro as_of_date_is_to_build(spine, column='as_of_date') %}
     {%- if is_incremental() -%}
     {%- set lookback = var('lead_scoring__rebuild_lookback_days') -%}
-    as_of_date in (
+    {{ column }} in (
         select distinct dates.as_of_date
         from {{ spine }} as dates
         where
@@ -72,7 +73,7 @@
     {%- if execute and is_incremental() -%}
     {%- set found = run_query(
         "select distinct cast(dates.as_of_date as varchar) from " ~ spine ~ " as dates"
-        ~ " where (" ~ where ~ ") and dates." ~ as_of_date_is_to_build(spine)
+        ~ " where (" ~ where ~ ") and " ~ as_of_date_is_to_build(spine, 'dates.as_of_date')
         ~ " order by 1"
     ) -%}
     {{ return(found.columns[0].values() | list) }}

@@ -119,23 +119,11 @@ as_of_totals as (
         coalesce(touches_before.cumulative_paid_touches, 0) as cumulative_paid_touches,
         coalesce(touches_before.cumulative_channels, 0) as cumulative_channels,
         coalesce(touches_before.cumulative_touches_30d_before, 0)
-            as cumulative_touches_30d_before,
-        pow(
-            2.0,
-            -(
-                epoch(cast(spine.as_of_date as timestamp))
-                - epoch(lead_first_touches.first_touched_at)
-            ) / 86400.0 / {{ half_life }}
-        ) as decay_factor,
-        case
-            when lead_first_touches.first_touched_at < spine.as_of_date
-                then lead_first_touches.first_channel
-        end as first_channel
+            as cumulative_touches_30d_before
     from spine
     left join touches_before
         on spine.lead_id = touches_before.lead_id
             and spine.as_of_date = touches_before.as_of_date
-    left join lead_first_touches on spine.lead_id = lead_first_touches.lead_id
 ),
 {%- else %}
 
@@ -220,26 +208,33 @@ as_of_totals_now as (
 as_of_totals as (
     select
         as_of_totals_now.*,
-        coalesce(totals_30d_before.cumulative_touches, 0) as cumulative_touches_30d_before,
-        -- Brings the masses (weighted from the lead's first touch) down to the as-of date.
-        pow(
-            2.0,
-            -(
-                epoch(cast(as_of_totals_now.as_of_date as timestamp))
-                - epoch(lead_first_touches.first_touched_at)
-            ) / 86400.0 / {{ half_life }}
-        ) as decay_factor,
-        case
-            when lead_first_touches.first_touched_at < as_of_totals_now.as_of_date
-                then lead_first_touches.first_channel
-        end as first_channel
+        coalesce(totals_30d_before.cumulative_touches, 0) as cumulative_touches_30d_before
     from as_of_totals_now
     asof left join touch_days_cumulated as totals_30d_before
         on as_of_totals_now.lead_id = totals_30d_before.lead_id
             and as_of_totals_now.as_of_date - 30 > totals_30d_before.touch_date
-    left join lead_first_touches on as_of_totals_now.lead_id = lead_first_touches.lead_id
 ),
 {%- endif %}
+
+-- Both plans: the lead's first touch, as of the date.
+as_of_totals_with_first_touch as (
+    select
+        as_of_totals.*,
+        -- Brings the masses (weighted from the lead's first touch) down to the as-of date.
+        pow(
+            2.0,
+            -(
+                epoch(cast(as_of_totals.as_of_date as timestamp))
+                - epoch(lead_first_touches.first_touched_at)
+            ) / 86400.0 / {{ half_life }}
+        ) as decay_factor,
+        case
+            when lead_first_touches.first_touched_at < as_of_totals.as_of_date
+                then lead_first_touches.first_channel
+        end as first_channel
+    from as_of_totals
+    left join lead_first_touches on as_of_totals.lead_id = lead_first_touches.lead_id
+),
 
 lead_attribution_features as (
     select
@@ -259,7 +254,7 @@ lead_attribution_features as (
         {%- endfor %}
         coalesce(cumulative_paid_touches / nullif(cumulative_touches, 0), 0.0)
             as attr_paid_touch_share
-    from as_of_totals
+    from as_of_totals_with_first_touch
 )
 
 select * from lead_attribution_features

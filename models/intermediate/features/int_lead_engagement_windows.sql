@@ -72,7 +72,7 @@ totals_at as (
     group by cumulated.lead_id, as_of_dates.as_of_date
 ),
 
-spine_totals as materialized (
+spine_totals as (
     select
         spine.spine_row,
         spine.lead_id,
@@ -99,21 +99,14 @@ as_of_totals as (
         {%- for name in metrics %}
         coalesce(at_date.{{ name }}, 0) as total_{{ name }},
         {%- endfor %}
-        at_date.weighted_engagements as cumulative_weighted_engagements
-    from spine_totals
-),
-
-{%- for window in windows %}
-
-totals_before_{{ window }}d as (
-    select
+        {%- for window in windows %}
         {%- for name, metric in metrics.items() if window in metric.windows %}
         coalesce(before_{{ window }}d.{{ name }}, 0) as before_{{ window }}d_{{ name }},
         {%- endfor %}
-        spine_row
+        {%- endfor %}
+        at_date.weighted_engagements as cumulative_weighted_engagements
     from spine_totals
 ),
-{%- endfor %}
 {%- else %}
 
 as_of_totals as (
@@ -187,6 +180,7 @@ windowed as (
             9
         ) as engagement_index
     from as_of_totals
+    {%- if not by_aggregation %}
     -- sqlfluff places joins rendered by a loop at the file's margin.
     -- noqa: disable=LT02
     {%- for window in windows %}
@@ -194,6 +188,7 @@ windowed as (
         on as_of_totals.spine_row = totals_before_{{ window }}d.spine_row
     {%- endfor %}
     -- noqa: enable=LT02
+    {%- endif %}
 )
 
 select * from windowed
