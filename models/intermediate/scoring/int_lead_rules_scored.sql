@@ -2,6 +2,9 @@
 -- from the points table in seeds/lead_scoring_rules.csv: for each feature, the points of the best
 -- matching rule (rows of one feature act as bands), summed over features; and the reasons
 -- of the positive rules, best first, with the lead's value in place of {value}.
+-- The best rule depends only on a feature's value, so it is found once per distinct value
+-- (a few hundred) and joined to every lead's values, instead of matching and ranking the
+-- rules for each of them.
 {{ config(materialized='table') }}
 {%- set band_width = 10 %}
 
@@ -17,9 +20,16 @@ feature_values as (
         lead_id,
         as_of_date,
         feature_name,
+        feature_value
+    from {{ ref('int_lead_rule_features_unpivoted') }}
+),
+
+distinct_values as (
+    select distinct
+        feature_name,
         feature_value,
         try_cast(feature_value as double) as feature_number
-    from {{ ref('int_lead_rule_features_unpivoted') }}
+    from feature_values
 ),
 
 rules as (
@@ -36,45 +46,58 @@ rules as (
 
 matched_rules as (
     select
-        feature_values.lead_id,
-        feature_values.as_of_date,
-        feature_values.feature_name,
+        distinct_values.feature_name,
+        distinct_values.feature_value,
         rules.rule_id,
         rules.points,
-        replace(rules.reason, '{value}', feature_values.feature_value) as reason
-    from feature_values
+        replace(rules.reason, '{value}', distinct_values.feature_value) as reason
+    from distinct_values
     inner join rules
-        on feature_values.feature_name = rules.feature_name
+        on distinct_values.feature_name = rules.feature_name
     where
         case rules.condition
-            when 'equals' then feature_values.feature_value = rules.threshold
-            when 'at_least' then feature_values.feature_number >= rules.threshold_number
-            when 'at_most' then feature_values.feature_number <= rules.threshold_number
-            when 'is_true' then feature_values.feature_value = 'true'
+            when 'equals' then distinct_values.feature_value = rules.threshold
+            when 'at_least' then distinct_values.feature_number >= rules.threshold_number
+            when 'at_most' then distinct_values.feature_number <= rules.threshold_number
+            when 'is_true' then distinct_values.feature_value = 'true'
             else false
         end
 ),
 
-best_rule_per_feature as (
+best_rule_per_value as (
     select
-        lead_id,
-        as_of_date,
         feature_name,
-        max(points) as points,
-        first(reason order by points desc, rule_id asc) as reason,
-        first(rule_id order by points desc, rule_id asc) as rule_id
+        feature_value,
+        rule_id,
+        points,
+        reason
     from matched_rules
-    group by lead_id, as_of_date, feature_name
+    qualify
+        row_number() over (
+            partition by feature_name, feature_value order by points desc, rule_id asc
+        ) = 1
+),
+
+-- A lead's reasons are ordered best first: more points, then the lower rule_id. As one
+-- integer, so the top three are kept per lead without sorting each lead's rows.
+best_rule_per_value_ranked as (
+    select
+        *,
+        dense_rank() over (order by points desc, rule_id asc) as reason_rank
+    from best_rule_per_value
 ),
 
 points_per_lead as (
     select
-        lead_id,
-        as_of_date,
-        sum(points) as rules_points,
-        list(reason order by points desc, rule_id asc) filter (where points > 0) as positive_reasons
-    from best_rule_per_feature
-    group by lead_id, as_of_date
+        feature_values.lead_id,
+        feature_values.as_of_date,
+        sum(best.points) as rules_points,
+        arg_min(best.reason, best.reason_rank, 3) filter (where best.points > 0) as positive_reasons
+    from feature_values
+    inner join best_rule_per_value_ranked as best
+        on feature_values.feature_name = best.feature_name
+            and feature_values.feature_value = best.feature_value
+    group by feature_values.lead_id, feature_values.as_of_date
 ),
 
 rules_scored as (
