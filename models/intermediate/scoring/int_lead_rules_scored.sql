@@ -3,8 +3,8 @@
 -- matching rule (rows of one feature act as bands), summed over features; and the reasons
 -- of the positive rules, best first, with the lead's value in place of {value}.
 -- The best rule depends only on a feature's value, so it is found once per distinct value
--- (a few hundred) and joined to every lead's values, instead of matching and ranking the
--- rules for each of them.
+-- (653 at 1M leads, against 27M lead values) and joined to every lead's values, instead of
+-- matching and ranking the rules for each of them.
 {{ config(materialized='table') }}
 {%- set band_width = 10 %}
 

@@ -58,7 +58,7 @@ training_rows as (
     -- Kept when converting, or when its hash falls under the sampling rate (1 keeps all).
     where
         converted = 1
-        or md5_number(lead_id || '|' || cast(as_of_date as varchar)) % 1000000
+        or {{ md5_mod_million("lead_id || '|' || cast(as_of_date as varchar)") }}
         < {{ sampling_rate }} * 1000000
 )
 
